@@ -1,0 +1,1 @@
+"""tocha's grading engine: loads an implementation root, runs the checks, scores them."""

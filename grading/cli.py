@@ -1,0 +1,43 @@
+"""The `tocha` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .data import KIT_ROOT
+
+
+def _sync(args) -> int:
+    from . import sync
+
+    root = Path(args.root).resolve()
+    if args.check:
+        stale = sync.stale(root)
+        for path in stale:
+            print(f"stale: {path.relative_to(root)}")
+        if stale:
+            print("exercises/ is out of date: run `tocha sync`.")
+        return 1 if stale else 0
+    for path in sync.write(root):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tocha", description="tocha: auto-graded PyTorch exercises")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("sync", help="generate exercises/ from solutions/")
+    p.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
+    p.add_argument("--root", default=str(KIT_ROOT), help="kit folder (default: this checkout)")
+    p.set_defaults(run=_sync)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

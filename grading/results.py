@@ -1,0 +1,169 @@
+"""Verdict records, their roll-up per item, the score table and the results file.
+
+Records are plain data (both languages kept), so they can cross a process boundary and the
+language is chosen only when a person reads them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .text import SEED_NOTE, STATUS, Text
+
+# The worst status among an item's checks names the item.
+_PRECEDENCE = ["not started", "error", "timed out", "failed", "skipped", "passed"]
+
+
+@dataclass
+class CheckResult:
+    nodeid: str
+    module: str
+    item: str
+    check: str
+    points: int
+    status: str = "passed"
+    message: dict | None = None  # {"en": ..., "pt-BR": ...}
+    seed: int | None = None
+    duration: float = 0.0
+
+    @property
+    def earned(self) -> int:
+        return self.points if self.status == "passed" else 0
+
+    @property
+    def graded(self) -> bool:
+        return self.status != "skipped"
+
+    def text(self, lang: str) -> str:
+        if not self.message:
+            return ""
+        hint = Text(self.message["en"], self.message["pt-BR"])
+        if self.seed is not None and self.status in ("failed", "error"):
+            hint = hint + SEED_NOTE.format(seed=self.seed)
+        return hint.get(lang)
+
+
+@dataclass
+class ItemScore:
+    module: str
+    item: str
+    earned: int = 0
+    possible: int = 0
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return _worst(c.status for c in self.checks)
+
+    def first_hint(self, lang: str) -> str:
+        for c in self.checks:
+            if c.status != "passed" and c.message:
+                return c.text(lang)
+        return ""
+
+
+def _worst(statuses) -> str:
+    statuses = set(statuses)
+    return next(s for s in _PRECEDENCE if s in statuses)
+
+
+def combine(results: list[CheckResult]) -> list[CheckResult]:
+    """One record per check function: its points are earned only when every case passes."""
+    groups: dict[tuple[str, str, str], list[CheckResult]] = {}
+    for r in results:
+        groups.setdefault((r.module, r.item, r.check), []).append(r)
+    combined = []
+    for cases in groups.values():
+        status = _worst(c.status for c in cases)
+        first_bad = next((c for c in cases if c.status == status), cases[0])
+        combined.append(CheckResult(
+            nodeid=first_bad.nodeid, module=first_bad.module, item=first_bad.item, check=first_bad.check,
+            points=max(c.points for c in cases), status=status, message=first_bad.message,
+            seed=first_bad.seed, duration=sum(c.duration for c in cases),
+        ))
+    return combined
+
+
+def by_item(results: list[CheckResult]) -> list[ItemScore]:
+    items: dict[tuple[str, str], ItemScore] = {}
+    for r in combine(results):
+        score = items.setdefault((r.module, r.item), ItemScore(r.module, r.item))
+        score.checks.append(r)
+        if r.graded:
+            score.possible += r.points
+            score.earned += r.earned
+    return list(items.values())
+
+
+def totals(results: list[CheckResult]) -> tuple[int, int]:
+    graded = [r for r in combine(results) if r.graded]
+    return sum(r.earned for r in graded), sum(r.points for r in graded)
+
+
+TITLE = Text("tocha score", "nota do tocha")
+HEAD = Text("module  item  points  status", "módulo  item  pontos  situação")
+TOTAL = Text("TOTAL", "TOTAL")
+
+
+def score_table(results: list[CheckResult], lang: str, width: int = 100) -> list[str]:
+    """Lines of the end-of-run table: one row per item with its first hint."""
+    items = by_item(results)
+    if not items:
+        return []
+    mod_w = max(len(i.module) for i in items) + 2
+    item_w = max(len(i.item) for i in items) + 2
+    head = HEAD.get(lang).split("  ")
+    lines = [f"{head[0]:<{mod_w}}{head[1]:<{item_w}}{head[2]:>7}  {head[3]}"]
+    for i in items:
+        status = STATUS[i.status].get(lang)
+        lines.append(f"{i.module:<{mod_w}}{i.item:<{item_w}}{f'{i.earned}/{i.possible}':>7}  {status}")
+        hint = i.first_hint(lang)
+        if hint:
+            lines.append(" " * (mod_w + 2) + "→ " + _shorten(hint, width - mod_w - 4))
+    earned, possible = totals(results)
+    lines.append(f"{TOTAL.get(lang):<{mod_w + item_w}}{f'{earned}/{possible}':>7}")
+    return lines
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= max(width, 40) * 3 else text[: max(width, 40) * 3 - 1] + "…"
+
+
+def gradescope(results: list[CheckResult], lang: str, execution_time: float) -> dict:
+    """Gradescope's results.json form (also read by the kit's other graders)."""
+    earned, possible = totals(results)
+    tests = []
+    for r in combine(results):
+        if not r.graded:
+            continue
+        output = STATUS[r.status].get(lang)
+        if r.text(lang):
+            output += ": " + r.text(lang)
+        tests.append({
+            "name": f"{r.module} › {r.item} › {r.check}",
+            "score": r.earned,
+            "max_score": r.points,
+            "status": "passed" if r.status == "passed" else "failed",
+            "output": output,
+            "tags": [r.module, r.item, r.status],
+            "visibility": "visible",
+        })
+    return {
+        "score": earned,
+        "max_score": possible,
+        "execution_time": round(execution_time, 3),
+        "output": f"{TITLE.get(lang)}: {earned}/{possible}",
+        "tests": tests,
+    }
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def record_dict(r: CheckResult) -> dict:
+    return asdict(r)

@@ -1,0 +1,74 @@
+"""Bilingual student-facing text: every word a student reads exists in English and pt-BR."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LANGS = ("en", "pt-BR")
+
+
+@dataclass(frozen=True)
+class Text:
+    """One message in both languages; `format` fills the same fields in both."""
+
+    en: str
+    pt: str
+
+    def format(self, **fields) -> "Text":
+        return Text(self.en.format(**fields), self.pt.format(**fields))
+
+    def __add__(self, other: "Text") -> "Text":
+        return Text(self.en + other.en, self.pt + other.pt)
+
+    def get(self, lang: str) -> str:
+        return self.pt if lang == "pt-BR" else self.en
+
+    def as_dict(self) -> dict:
+        return {"en": self.en, "pt-BR": self.pt}
+
+
+def default_lang(env=os.environ) -> str:
+    """TOCHA_LANG wins; else a LANG starting with 'pt' means pt-BR; else English."""
+    chosen = env.get("TOCHA_LANG", "").strip()
+    if chosen:
+        return "pt-BR" if chosen.lower().startswith("pt") else "en"
+    return "pt-BR" if env.get("LANG", "").lower().startswith("pt") else "en"
+
+
+STATUS = {
+    "passed": Text("passed", "ok"),
+    "failed": Text("failed", "falhou"),
+    "not started": Text("not started", "não iniciado"),
+    "timed out": Text("timed out", "tempo esgotado"),
+    "error": Text("error", "erro"),
+    "skipped": Text("skipped", "pulado"),
+}
+
+NOT_STARTED = Text(
+    "`{name}` still raises NotImplementedError: replace the TODO in {file} with your code.",
+    "`{name}` ainda lança NotImplementedError: troque o TODO em {file} pelo seu código.",
+)
+MISSING_MODULE = Text(
+    "module {module}.py was not found in {root}.",
+    "o módulo {module}.py não foi encontrado em {root}.",
+)
+IMPORT_FAILED = Text(
+    "{module}.py could not be imported: {error}. Fix it so the file runs from top to bottom.",
+    "{module}.py não pôde ser importado: {error}. Corrija para que o arquivo rode de cima a baixo.",
+)
+MISSING_NAME = Text(
+    "`{name}` is not defined in {module}.py. Keep the name the exercise asks for.",
+    "`{name}` não está definido em {module}.py. Mantenha o nome pedido no exercício.",
+)
+RAISED = Text(
+    "your code raised {error}{where}.",
+    "seu código lançou {error}{where}.",
+)
+RAISED_AT = Text(" at {file}, line {line}", " em {file}, linha {line}")
+TIMED_OUT = Text(
+    "took longer than {seconds:.0f} s: look for an endless loop or far too many epochs.",
+    "levou mais de {seconds:.0f} s: procure um laço sem fim ou épocas demais.",
+)
+SEED_NOTE = Text(" (seed {seed})", " (semente {seed})")
+TITLE_LINE = Text("graded: {impl} · device: {device} · language: {lang}",
+                  "avaliado: {impl} · dispositivo: {device} · idioma: {lang}")

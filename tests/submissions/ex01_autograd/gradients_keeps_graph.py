@@ -1,0 +1,21 @@
+"""Returns gradients built with create_graph=True, still attached to a graph."""
+import torch
+
+EXPECTED = {"gradients": "detached"}
+
+
+def gradients(f, *inputs):
+    leaves = [torch.as_tensor(x, dtype=torch.float32) if not torch.is_tensor(x) else x.detach().clone() for x in inputs]
+    leaves = [leaf.requires_grad_(True) for leaf in leaves]
+    grads = torch.autograd.grad(f(*leaves), leaves, allow_unused=True, create_graph=True)
+    return tuple(torch.zeros_like(l) if g is None else g for l, g in zip(leaves, grads))
+
+def gradient_descent(f, x0, lr, n_steps):
+    x = torch.as_tensor(x0, dtype=torch.float32).detach().clone().requires_grad_(True)
+    for _ in range(n_steps):
+        f(x).backward()
+        with torch.no_grad():
+            x -= lr * x.grad
+        x.grad = None
+    return x.detach()
+
