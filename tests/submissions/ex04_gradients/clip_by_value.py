@@ -1,0 +1,26 @@
+"""Clips each gradient entry by value instead of the total norm."""
+import torch
+
+EXPECTED = {'train_step_clipped': 'clip_grad_value_'}
+
+
+def train_step_clipped(model, loss_fn, optimizer, inputs, targets, max_norm):
+    loss = loss_fn(model(inputs), targets)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def train_accumulated(model, loss_fn, optimizer, batches, accum_steps):
+    losses = []
+    for start in range(0, len(batches), accum_steps):
+        group = batches[start:start + accum_steps]
+        optimizer.zero_grad()
+        for inputs, targets in group:
+            loss = loss_fn(model(inputs), targets)
+            (loss / len(group)).backward()
+            losses.append(loss.item())
+        optimizer.step()
+    return losses
