@@ -1,0 +1,27 @@
+"""Never clears the gradients: the next backward() adds to them."""
+import torch
+
+EXPECTED = {'sgd_update_': 'gradients were still there'}
+
+
+def exp_plus_one(t):
+    return torch.exp(t) + 1
+
+
+def scaled_sigmoid(x, scale):
+    return torch.sigmoid(x) * scale
+
+
+def sgd_update_(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+
+
+def standardize(x, eps=1e-5):
+    mean = x.mean(dim=0)
+    std = x.std(dim=0, correction=0)
+    if x.requires_grad:
+        return (x - mean) / (std + eps)
+    return x.sub_(mean).div_(std + eps)

@@ -1,0 +1,27 @@
+"""Never works in place: no memory saved when x needs no grad."""
+import torch
+
+EXPECTED = {'standardize': 'no memory saved'}
+
+
+def exp_plus_one(t):
+    return torch.exp(t) + 1
+
+
+def scaled_sigmoid(x, scale):
+    return torch.sigmoid(x) * scale
+
+
+def sgd_update_(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is None:
+                continue
+            p -= lr * p.grad
+            p.grad = None
+
+
+def standardize(x, eps=1e-5):
+    mean = x.mean(dim=0)
+    std = x.std(dim=0, correction=0)
+    return (x - mean) / (std + eps)
