@@ -1,0 +1,148 @@
+"""How long the checks take on this machine, against the kit's budgets.
+
+    python benchmarks/speed.py [--repeat N] [--json out.json]
+
+Measures, each as the wall time of a fresh process (the best of --repeat runs):
+  * the floor: `python -c "import torch"`;
+  * every `checks/test_<module>.py` found now, run with `--impl solutions`, and its overhead
+    over the floor (and, in a second untimed run, whether it imports torchvision);
+  * the whole `pytest checks --impl solutions`;
+  * the reference `train_mnist(seed=0)` alone (import excluded).
+Budgets: each of ex01–ex06 within floor + 2 s, the whole suite within 60 s, the MNIST training
+within 20 s; the checks of ex01–ex06 must not import torchvision. Exit status 1 when a budget
+is missed. Environment variables pass through (for example OMP_NUM_THREADS, OMP_WAIT_POLICY).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+MODULE_BUDGET_OVER_FLOOR_S = 2.0
+BUDGETED_MODULES = {f"ex0{i}" for i in range(1, 7)}
+SUITE_BUDGET_S = 60.0
+MNIST_BUDGET_S = 20.0
+TORCHVISION_FORBIDDEN = BUDGETED_MODULES  # their checks never need it
+
+
+def imports_torchvision(check_file: str) -> bool:
+    """Whether running the check file imports torchvision anywhere: `-X importtime` reports every
+    import of the process and of the workers the engine forks for the checks (`-s` lets their
+    stderr through)."""
+    _, proc = timed([PY, "-X", "importtime", "-m", "pytest", "-s", *pytest_args(check_file)])
+    return any(line.rstrip().endswith("| torchvision") for line in proc.stderr.splitlines())
+
+TRAIN_MNIST = """
+import time
+from pathlib import Path
+from grading.roots import ImplementationRoot
+root = ImplementationRoot(Path(%r) / "solutions", "bench")
+train_mnist = root.get("ex07_projects", "train_mnist")
+start = time.perf_counter()
+model, info = train_mnist(seed=0, device="cpu")
+print("SECONDS=%%.3f ACCURACY=%%.4f EPOCHS=%%d" %% (time.perf_counter() - start, info["test_accuracy"], len(info["train_losses"])))
+""" % str(KIT)
+
+
+def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    env = {**os.environ, "TOCHA_LANG": "en"}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, env=env)
+    return time.perf_counter() - start, proc
+
+
+def best(cmd: list[str], repeat: int) -> tuple[float, subprocess.CompletedProcess]:
+    runs = [timed(cmd) for _ in range(repeat)]
+    return min(runs, key=lambda r: r[0])
+
+
+def pytest_args(target: str) -> list[str]:
+    return [target, "--impl", "solutions", "-q", "-p", "no:cacheprovider"]
+
+
+def score_of(proc: subprocess.CompletedProcess) -> str:
+    for line in proc.stdout.splitlines():
+        if line.startswith("TOTAL"):
+            return line.split()[-1]
+    return "?"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best counts (default 1)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args(argv)
+    repeat = max(1, args.repeat)
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                "load_before": [round(x, 2) for x in os.getloadavg()],
+                                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+                                "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}}
+    misses = []
+
+    floor, _ = best([PY, "-c", "import torch"], max(3, repeat))
+    report["floor_s"] = round(floor, 2)
+    print(f"machine: {os.cpu_count()} CPUs, load average {report['machine']['load_before']}")
+    print(f"floor  python -c 'import torch'            {floor:6.2f} s")
+    print()
+    print(f"{'check file':34} {'wall s':>7} {'over floor':>10} {'budget':>8}  {'score':>7}  torchvision")
+
+    report["modules"] = {}
+    for path in sorted((KIT / "checks").glob("test_*.py")):
+        module = path.stem.removeprefix("test_")
+        short = module.split("_")[0]
+        wall, proc = best([PY, "-m", "pytest", *pytest_args(f"checks/{path.name}")], repeat)
+        over = wall - floor
+        loaded = imports_torchvision(f"checks/{path.name}")
+        budget = floor + MODULE_BUDGET_OVER_FLOOR_S if short in BUDGETED_MODULES else None
+        ok = budget is None or wall <= budget
+        tv_ok = not (loaded and short in TORCHVISION_FORBIDDEN)
+        if not ok:
+            misses.append(f"{path.name}: {wall:.2f} s > floor + {MODULE_BUDGET_OVER_FLOOR_S:.0f} s = {budget:.2f} s")
+        if not tv_ok:
+            misses.append(f"{path.name} imports torchvision")
+        report["modules"][module] = {"wall_s": round(wall, 2), "over_floor_s": round(over, 2),
+                                     "budget_s": None if budget is None else round(budget, 2),
+                                     "score": score_of(proc), "torchvision": loaded, "exit": proc.returncode}
+        budget_text = f"{budget:8.2f}" if budget is not None else f"{'-':>8}"
+        mark = "" if ok and tv_ok else "  <-- over budget" if not ok else "  <-- torchvision"
+        print(f"{path.name:34} {wall:7.2f} {over:10.2f} {budget_text}  {score_of(proc):>7}  {'yes' if loaded else 'no'}{mark}")
+
+    wall, proc = best([PY, "-m", "pytest", *pytest_args("checks")], repeat)
+    report["suite"] = {"wall_s": round(wall, 2), "budget_s": SUITE_BUDGET_S, "score": score_of(proc), "exit": proc.returncode}
+    if wall > SUITE_BUDGET_S:
+        misses.append(f"whole suite: {wall:.2f} s > {SUITE_BUDGET_S:.0f} s")
+    print()
+    print(f"{'pytest checks --impl solutions':34} {wall:7.2f} {'':10} {SUITE_BUDGET_S:8.2f}  {score_of(proc):>7}")
+
+    if (KIT / "solutions" / "ex07_projects.py").is_file():
+        _, proc = best([PY, "-c", TRAIN_MNIST], repeat)
+        fields = dict(part.split("=") for part in proc.stdout.split() if "=" in part)
+        if "SECONDS" in fields:
+            seconds = float(fields["SECONDS"])
+            report["train_mnist"] = {"seconds": seconds, "budget_s": MNIST_BUDGET_S,
+                                     "test_accuracy": float(fields["ACCURACY"]), "epochs": int(fields["EPOCHS"])}
+            if seconds > MNIST_BUDGET_S:
+                misses.append(f"train_mnist: {seconds:.2f} s > {MNIST_BUDGET_S:.0f} s")
+            print(f"{'solutions train_mnist(seed=0)':34} {seconds:7.2f} {'':10} {MNIST_BUDGET_S:8.2f}  "
+                  f"accuracy {fields['ACCURACY']} after {fields['EPOCHS']} epochs")
+        else:
+            misses.append("train_mnist did not run: " + (proc.stderr.strip().splitlines() or ["?"])[-1])
+
+    report["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    report["misses"] = misses
+    print()
+    print(f"load average after: {report['machine']['load_after']}")
+    print("all within budget" if not misses else "over budget:\n  " + "\n  ".join(misses))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

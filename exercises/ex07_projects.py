@@ -1,0 +1,105 @@
+"""ex07 — putting it together.
+
+Reproducible runs, a device chosen for you, data loaders over the kit's shipped data, and three
+small projects trained end to end: a net that adds two numbers, a net that learns XOR and a
+multilayer perceptron that reads handwritten digits (MNIST).
+
+The data files live in the kit's datasets folder: `datasets_dir()` gives its path (the
+environment variable TOCHA_DATASETS overrides it). Nothing is ever downloaded.
+"""
+import os
+import random
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from grading.data import datasets_dir
+
+from .ex02_forward import MnistMLP, SumNet, XorNet
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def set_seed(seed):
+    """Seed Python's random, NumPy and torch (CPU and every CUDA device), set PYTHONHASHSEED
+    and make cuDNN deterministic, so two runs after the same set_seed give the same results."""
+    # TODO: seed random, numpy and torch (torch.cuda.manual_seed_all too)
+    # TODO(pt): semeie random, numpy e torch (torch.cuda.manual_seed_all também)
+    # TODO: set the environment variable PYTHONHASHSEED and cuDNN's two flags
+    # TODO(pt): defina a variável de ambiente PYTHONHASHSEED e as duas flags do cuDNN
+    raise NotImplementedError
+
+
+def get_device():
+    """torch.device("cuda") if CUDA is available, else "mps" if MPS is available, else "cpu"."""
+    # TODO: ask torch.cuda, then torch.backends.mps, whether they are available
+    # TODO(pt): pergunte a torch.cuda, depois a torch.backends.mps, se estão disponíveis
+    raise NotImplementedError
+
+
+def xor_loader(batch_size=1, shuffle=False):
+    """A DataLoader over the four XOR pairs: inputs float32 (2,), targets float32 (1,)."""
+    # TODO: the four input pairs and their targets, as float32 tensors of shape (4, 2) and (4, 1)
+    # TODO(pt): os quatro pares de entrada e seus alvos, tensores float32 de formato (4, 2) e (4, 1)
+    # TODO: wrap them in a TensorDataset and a DataLoader
+    # TODO(pt): embrulhe-os num TensorDataset e num DataLoader
+    raise NotImplementedError
+
+
+def sum_pairs_loader(split="train", batch_size=16, shuffle=True):
+    """A DataLoader over datasets_dir()/sum_pairs/<split>.csv (header a,b,sum): inputs float32
+    (2,) = (a, b), targets float32 (1,) = (sum,). `split` is "train" or "test"."""
+    # TODO: read the csv (skip its header) into a float32 tensor of shape (N, 3)
+    # TODO(pt): leia o csv (pule o cabeçalho) num tensor float32 de formato (N, 3)
+    # TODO: inputs are the first two columns, targets the last one kept as a column (N, 1)
+    # TODO(pt): as entradas são as duas primeiras colunas, o alvo a última mantida como coluna (N, 1)
+    raise NotImplementedError
+
+
+def mnist_datasets(root=None):
+    """torchvision's MNIST train and test sets over the shipped subset (root=None means
+    datasets_dir(); root is the folder that holds MNIST/raw/), never downloading; each image
+    goes through ToTensor() and then Normalize((0.1307,), (0.3081,))."""
+    from torchvision import datasets, transforms  # imported here: only this exercise needs it
+
+    # TODO: compose ToTensor() and Normalize with MNIST's mean and std
+    # TODO(pt): componha ToTensor() e Normalize com a média e o desvio padrão do MNIST
+    # TODO: datasets.MNIST for train=True and train=False, with download=False
+    # TODO(pt): datasets.MNIST com train=True e train=False, com download=False
+    raise NotImplementedError
+
+
+def train_sum_net(seed=0):
+    """A SumNet trained on the train pairs, with a mean squared error below 0.01 on the test pairs."""
+    # TODO: set_seed, then a SumNet, the train loader, nn.MSELoss and an optimizer (Adam works well)
+    # TODO(pt): set_seed, depois uma SumNet, o loader de treino, nn.MSELoss e um otimizador (Adam funciona bem)
+    # TODO: the training loop: forward, loss, zero_grad, backward, step, for enough epochs
+    # TODO(pt): o laço de treino: forward, perda, zero_grad, backward, step, por épocas suficientes
+    raise NotImplementedError
+
+
+def train_xor_net(seed=0):
+    """An XorNet whose four outputs each sit on the right side of 0.5 by at least 0.3."""
+    # TODO: set_seed, an XorNet, xor_loader (all four pairs in one batch is fine), a loss, an optimizer
+    # TODO(pt): set_seed, uma XorNet, xor_loader (os quatro pares num só batch serve), uma perda, um otimizador
+    # TODO: train until every output is clearly on the right side of 0.5
+    # TODO(pt): treine até cada saída ficar claramente do lado certo de 0.5
+    raise NotImplementedError
+
+
+def train_mnist(seed=0, device=None):
+    """Train an MnistMLP on the shipped train split (device=None means get_device()).
+
+    Returns (model, {"test_accuracy": fraction of the shipped test split classified right,
+    "train_losses": mean training loss of each epoch}); test accuracy must reach 0.90."""
+    # TODO: set_seed, pick the device, load mnist_datasets()
+    # TODO(pt): set_seed, escolha o dispositivo, carregue mnist_datasets()
+    # TODO: an MnistMLP on the device, nn.CrossEntropyLoss, SGD with momentum
+    # TODO(pt): uma MnistMLP no dispositivo, nn.CrossEntropyLoss, SGD com momentum
+    # TODO: for each epoch, train on every batch and keep the epoch's mean loss per sample
+    # TODO(pt): a cada época, treine em todos os batches e guarde a perda média por amostra da época
+    # TODO: test accuracy in eval mode without autograd: argmax of the logits against the labels
+    # TODO(pt): acurácia de teste em modo eval sem autograd: argmax dos logits contra os rótulos
+    raise NotImplementedError
