@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
     p.add_argument("--root", default=str(KIT_ROOT), help="kit folder (default: this checkout)")
     p.set_defaults(run=_sync)
+    from .loop import add_commands  # status, watch, hint, report
+
+    add_commands(sub)
+    from .notebook import add_command as add_nbgrader  # tocha nbgrader COURSE
+
+    add_nbgrader(sub)
     return parser
 
 

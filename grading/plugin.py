@@ -2,25 +2,35 @@
 timeouts, verdicts turned into bilingual hints, the score table and the results file.
 
 Only tests carrying the `item` marker are graded; everything else pytest runs is left alone.
+Each check file with graded tests runs in a worker process of its own (grading/isolation.py):
+a submission that crashes, hangs or tampers costs only that module's checks, and only this
+process, where no submission code runs, writes the results file.
 """
 from __future__ import annotations
 
-import random
+import contextlib
+import os
+import signal
+import threading
 import time
 import zlib
 from pathlib import Path
 
 import pytest
 
+from . import guard as _guard
+from . import isolation
 from . import results as res
 from .data import KIT_ROOT
 from .roots import ImplementationRoot
 from .text import TITLE_LINE, default_lang
-from .verdict import classify
+from .verdict import CheckFailed, CheckTimeout, classify, traceback_text
 
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MODULE_TIMEOUT_S = 300.0
 _RECORDS = pytest.StashKey[list]()
 _META = pytest.StashKey[dict]()
+_TIMEOUT = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser):
@@ -32,7 +42,15 @@ def pytest_addoption(parser):
                     help="device for the checks (auto: cuda, then mps, then cpu)")
     group.addoption("--lang", default=None, choices=["en", "pt-BR"],
                     help="language of hints (default: TOCHA_LANG, else LANG, else en)")
-    group.addoption("--timeout-scale", type=float, default=1.0, help="multiply every check's timeout")
+    group.addoption("--timeout-scale", type=float, default=1.0,
+                    help="multiply every check's timeout and every module's time budget")
+    group.addoption("--module-timeout", type=float, default=DEFAULT_MODULE_TIMEOUT_S,
+                    help="seconds all the checks of one module may take together (before --timeout-scale)")
+    group.addoption("--seed-offset", type=int, default=0,
+                    help="added to every check's seed (the kit's flake test varies it)")
+    group.addoption("--no-isolation", action="store_true", default=False,
+                    help="run the checks inside the pytest process (for debugging: a submission that "
+                         "crashes or hangs then ends the whole run)")
     group.addoption("--score-json", default=None, help="write Gradescope-style results.json here")
 
 
@@ -40,6 +58,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "item(name, points=1, timeout=None): a graded check of one curriculum item")
     config.stash[_RECORDS] = []
     config.stash[_META] = {"started": time.perf_counter()}
+    if isolation.unavailable(config) is None:
+        isolation.keep_parent_single_threaded()
+        # torch.cuda.is_available() in this process must not initialise CUDA: workers fork from it.
+        os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 
 def resolve_root(value: str, config) -> Path:
@@ -67,7 +89,9 @@ def device_of(config):
             choice = "mps"
         else:
             choice = "cpu"
-    return torch.device(choice)
+    device = torch.device(choice)
+    config.stash[_META]["device"] = str(device)
+    return device
 
 
 def module_of(node) -> str:
@@ -75,17 +99,137 @@ def module_of(node) -> str:
 
 
 def seed_of(item) -> int:
-    return zlib.crc32(f"{module_of(item)}::{item.name}".encode()) % (2**31)
+    offset = item.config.getoption("--seed-offset") or 0
+    return (zlib.crc32(f"{module_of(item)}::{item.name}".encode()) + offset) % (2**31)
 
+
+# ---------------------------------------------------------------- timeouts
 
 def pytest_collection_modifyitems(session, config, items):
     scale = config.getoption("--timeout-scale")
     for item in items:
         marker = item.get_closest_marker("item")
-        if marker is None or item.get_closest_marker("timeout") is not None:
+        if marker is None:
             continue
-        seconds = marker.kwargs.get("timeout") or DEFAULT_TIMEOUT_S
-        item.add_marker(pytest.mark.timeout(seconds * scale))
+        explicit = item.get_closest_marker("timeout")
+        seconds = (explicit.args[0] if explicit is not None and explicit.args else None) \
+            or marker.kwargs.get("timeout") or DEFAULT_TIMEOUT_S
+        item.stash[_TIMEOUT] = float(seconds) * scale
+
+
+def item_timeout(item) -> float | None:
+    """The check's time limit in seconds, scaled (None for tests that are not graded)."""
+    return item.stash.get(_TIMEOUT, None)
+
+
+def module_budget(config, timeouts: list[float]) -> float:
+    """All of a module's checks together: the module limit, never less than its longest check."""
+    scale = config.getoption("--timeout-scale")
+    limit = config.getoption("--module-timeout") * scale
+    return max(max(timeouts, default=0.0), min(sum(timeouts), limit))
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise CheckTimeout in this (main) thread after `seconds`."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CheckTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """In-process runs (--no-isolation) time each check here; workers do it themselves."""
+    seconds = None if item.config.stash[_META].get("worker") else item_timeout(item)
+    with time_limit(seconds):
+        yield
+
+
+# ---------------------------------------------------------------- the session
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    config = session.config
+    if config.option.collectonly or (session.testsfailed and not config.option.continue_on_collection_errors):
+        return None  # pytest's own loop reports these
+    graded = [item for item in session.items if item.get_closest_marker("item") is not None]
+    modules = []
+    for item in graded:
+        module = getattr(item, "module", None)
+        if module is not None and module not in modules:
+            modules.append(module)
+    config.stash[_META]["baseline"] = _baseline_now()
+    _guard.activate(_guard.build(modules) if graded else None)
+    reason = isolation.unavailable(config)
+    if not graded or reason is not None:
+        if graded and reason != "--no-isolation":
+            isolation.warn_fallback(reason)
+        isolation.restore_threads()
+        return None
+    isolation.run_session(session)
+    return True
+
+
+def _baseline_now() -> dict:
+    """The settings every check starts from; the thread count is torch's own choice (this
+    process computes on one thread only so that its workers can fork safely)."""
+    from . import state
+
+    baseline = state.capture()
+    baseline["threads"] = isolation.original_threads() or baseline["threads"]
+    return baseline
+
+
+def _baseline(config) -> dict:
+    meta = config.stash[_META]
+    if "baseline" not in meta:
+        meta["baseline"] = _baseline_now()
+    return meta["baseline"]
+
+
+def mark_worker(config) -> None:
+    config.stash[_META]["worker"] = True
+
+
+def records_of(config) -> list:
+    return config.stash[_RECORDS]
+
+
+def add_record(config, record: res.CheckResult) -> None:
+    config.stash[_RECORDS].append(record)
+
+
+def note_device(config, device: str) -> None:
+    config.stash[_META].setdefault("device", device)
+
+
+def known_device(config) -> str | None:
+    return config.stash[_META].get("device")
+
+
+def new_record(item, status: str, message: dict | None, duration: float) -> res.CheckResult:
+    """A record whose names, points and seed come from this process's own copy of the check."""
+    marker = item.get_closest_marker("item")
+    return res.CheckResult(
+        nodeid=item.nodeid, module=module_of(item), item=marker.args[0], check=item.originalname,
+        points=int(marker.kwargs.get("points", 1)), status=status, message=message,
+        seed=seed_of(item), duration=duration,
+    )
+
+
+def record_wire(record: res.CheckResult) -> dict:
+    return {"status": record.status, "message": record.message, "duration": record.duration}
 
 
 # ---------------------------------------------------------------- fixtures for checks
@@ -132,51 +276,66 @@ def reference(ref, request):
 
 @pytest.fixture(autouse=True)
 def _fixed_seed_and_clean_state(request):
-    """Every graded check starts from the same seed and from torch's default global state."""
+    """Every graded check starts from the same seed and from torch's default global state, with
+    whatever an earlier check's code replaced put back."""
     if request.node.get_closest_marker("item") is None:
         yield
         return
-    import numpy as np
-    import torch
+    from . import state
 
+    active = _guard.active()
+    if active is not None:
+        active.check_and_restore()
     seed = seed_of(request.node)
-    torch.set_grad_enabled(True)
-    torch.set_default_dtype(torch.float32)
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
+    state.reset(_baseline(request.config), seed)
     yield seed
 
 
 # ---------------------------------------------------------------- verdicts
 
-@pytest.hookimpl(hookwrapper=True)
+def judge_exception(item, exc: BaseException):
+    """(status, Text) for an exception that escaped pytest's own handling of a check."""
+    root = resolve_root(item.config.getoption("--impl"), item.config)
+    return classify(exc, exc.__traceback__, root, item_timeout(item))
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
+    """The report of a graded check's verdict phase, made here (pytest's own is not used): the
+    status comes from what the check raised and from the guard, never from objects the
+    submission could have replaced, and no time is spent rendering pytest's long tracebacks."""
     marker = item.get_closest_marker("item")
-    if marker is None:
-        return
-    phase_counts = report.when == "call" or (report.when == "setup" and not report.passed)
-    if not phase_counts:
-        return
-    record = res.CheckResult(
-        nodeid=item.nodeid, module=module_of(item), item=marker.args[0], check=item.originalname,
-        points=int(marker.kwargs.get("points", 1)), seed=seed_of(item), duration=report.duration,
-    )
-    if report.skipped:
-        record.status = "skipped"
-    elif call.excinfo is not None and not report.passed:
-        timeout_mark = item.get_closest_marker("timeout")
-        root = resolve_root(item.config.getoption("--impl"), item.config)
-        status, message = classify(call.excinfo.value, call.excinfo.tb, root,
-                                   timeout_mark.args[0] if timeout_mark and timeout_mark.args else None)
-        record.status, record.message = status, message.as_dict()
-        shown = f"[{status}] {record.text(lang_of(item.config))}"
-        if status == "error" and record.message and "NotImplementedError" not in shown:
-            shown += "\n\n" + str(call.excinfo.getrepr(style="short", chain=False))
-        report.longrepr = shown
-    item.config.stash[_RECORDS].append(record)
+    if marker is None or not (call.when == "call" or (call.when == "setup" and call.excinfo is not None)):
+        return None
+    from _pytest.reports import TestReport
+
+    from . import notices
+
+    active = _guard.active()
+    replaced = active.check_and_restore() if active is not None else []
+    status, message = "passed", None
+    excinfo = call.excinfo
+    root = resolve_root(item.config.getoption("--impl"), item.config)
+    if excinfo is not None:
+        status, message = classify(excinfo.value, excinfo.tb, root, item_timeout(item))
+    if replaced and status in ("passed", "failed", "skipped"):
+        status, message = "error", notices.TAMPERED.format(names=_guard.describe(replaced))
+    if status == "skipped":
+        message = None
+    record = new_record(item, status, message.as_dict() if message else None, call.duration)
+    if status == "passed":
+        outcome, longrepr = "passed", None
+    elif status == "skipped":
+        reason = str(excinfo.value) if excinfo is not None else "skipped"
+        outcome, longrepr = "skipped", (str(item.path), (item.location[1] or 0) + 1, reason)
+    else:
+        outcome, longrepr = "failed", f"[{status}] {record.text(lang_of(item.config))}"
+        if status == "error" and excinfo is not None and not replaced and not isinstance(excinfo.value, CheckFailed):
+            longrepr += "\n\n" + traceback_text(excinfo.value, excinfo.tb, root, Path(str(item.path)))
+    sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
+    add_record(item.config, record)
+    return TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), outcome, longrepr, call.when,
+                      sections, call.duration, call.start, call.stop, user_properties=item.user_properties)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -185,8 +344,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     lang = lang_of(config)
     impl = resolve_root(config.getoption("--impl"), config)
+    device = known_device(config) or device_of(config)
     terminalreporter.write_sep("=", res.TITLE.get(lang))
-    terminalreporter.write_line(TITLE_LINE.format(impl=impl, device=device_of(config), lang=lang).get(lang))
+    terminalreporter.write_line(TITLE_LINE.format(impl=impl, device=device, lang=lang).get(lang))
     for line in res.score_table(records, lang, terminalreporter._tw.fullwidth):
         terminalreporter.write_line(line)
 
@@ -194,12 +354,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     records = config.stash[_RECORDS]
-    if not records:
-        return
+    _guard.activate(None)
     path = config.getoption("--score-json")
     if path:
         elapsed = time.perf_counter() - config.stash[_META]["started"]
         res.write_json(Path(path), res.gradescope(records, lang_of(config), elapsed))
+    if not records:
+        return
     earned, possible = res.totals(records)
     if earned < possible and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

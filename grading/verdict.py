@@ -1,11 +1,20 @@
 """How a check says no, and how any exception becomes a status and a student-facing message."""
 from __future__ import annotations
 
+import errno
+import functools
+import linecache
 import traceback
 from pathlib import Path
 from typing import NoReturn
 
 from .text import NOT_STARTED, RAISED, RAISED_AT, TIMED_OUT, Text
+
+STATUSES = ("passed", "failed", "not started", "timed out", "error", "skipped")
+# What a check (never the submission) may declare with CheckFailed.
+_FAILURE_STATUSES = ("failed", "error", "timed out", "not started")
+# A process may write at most this much into one file (the captured output included).
+OUTPUT_LIMIT = 16 * 2**20
 
 
 class CheckFailed(AssertionError):
@@ -15,6 +24,14 @@ class CheckFailed(AssertionError):
         super().__init__(message.en)
         self.message = message
         self.status = status
+
+
+class CheckTimeout(BaseException):
+    """Raised inside a check when its time is up (a BaseException: `except Exception` can't hide it)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"Timeout >{seconds:.1f}s")
+        self.seconds = seconds
 
 
 def fail(message: Text, status: str = "failed", **fields) -> NoReturn:
@@ -27,27 +44,108 @@ def check(condition, message: Text, **fields) -> None:
         fail(message, **fields)
 
 
+@functools.lru_cache(maxsize=4096)
+def _resolved(filename: str) -> Path | None:
+    try:
+        return Path(filename).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def _in(filename: str, root: Path | None) -> bool:
+    path = _resolved(filename)
+    return root is not None and path is not None and path.is_relative_to(root)
+
+
 def _student_frame(tb, root: Path | None):
     """The innermost traceback frame that lies in the student's files, if any."""
     found = None
     for frame, lineno in traceback.walk_tb(tb):
-        filename = frame.f_code.co_filename
-        if root is not None and Path(filename).resolve().is_relative_to(root):
+        if _in(frame.f_code.co_filename, root):
             found = (frame, lineno)
     return found
 
 
+def _engine_dirs() -> tuple[str, ...]:
+    import _pytest
+    import pluggy
+    import pytest
+
+    return tuple(str(Path(m.__file__).resolve().parent) for m in (_pytest, pluggy)) + (
+        str(Path(pytest.__file__).resolve().parent), str(Path(__file__).resolve().parent))
+
+
+def _raised_by_student(tb, root: Path | None):
+    """The frame that raised (or called the pytest/grader function that raised), when it is the student's."""
+    engine = _engine_dirs()
+    last = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if not frame.f_code.co_filename.startswith(engine):
+            last = (frame, lineno)
+    return last if last is not None and _in(last[0].f_code.co_filename, root) else None
+
+
 def _display_path(filename: str, root: Path | None) -> str:
-    path = Path(filename).resolve()
-    return path.name if root is None else str(path.relative_to(root.parent))
+    path = _resolved(filename) or Path(filename)
+    try:
+        return path.name if root is None else str(path.relative_to(root.parent))
+    except ValueError:
+        return path.name
+
+
+def traceback_text(exc: BaseException, tb, root: Path | None, check_file: Path | None = None, limit: int = 8) -> str:
+    """The submission's and the check's frames of a traceback, newest last (cheap: no parsing)."""
+    check = _resolved(str(check_file)) if check_file is not None else None
+    entries = []
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if _in(filename, root) or (check is not None and _resolved(filename) == check):
+            shown = _display_path(filename, root) if _in(filename, root) else Path(filename).name
+            source = linecache.getline(filename, lineno).strip()
+            entries.append(f"{shown}:{lineno}: in {frame.f_code.co_name}" + (f"\n    {source}" if source else ""))
+    hidden = len(entries) - limit
+    if hidden > 0:
+        entries = entries[:2] + [f"… {hidden} more …"] + entries[-(limit - 2):]
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return "\n".join(entries + [f"{type(exc).__name__}: {text}"[:2000]])
+
+
+_OUTCOMES = {"Skipped": "pytest.skip()", "Failed": "pytest.fail()", "XFailed": "pytest.xfail()",
+             "Exit": "pytest.exit()"}
+
+
+def _is_outcome(exc: BaseException) -> bool:
+    from _pytest.outcomes import Exit, OutcomeException
+
+    return isinstance(exc, (OutcomeException, Exit)) and type(exc).__name__ in _OUTCOMES
 
 
 def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None = None) -> tuple[str, Text]:
     """Turn what a check raised into (status, message)."""
-    if isinstance(exc, CheckFailed):
-        return exc.status, exc.message
+    from . import notices
+
+    if isinstance(exc, CheckTimeout):
+        return "timed out", TIMED_OUT.format(seconds=exc.seconds)
     if type(exc).__name__ == "Failed" and str(exc).startswith("Timeout"):
         return "timed out", TIMED_OUT.format(seconds=timeout_s or 0)
+    if isinstance(exc, CheckFailed) or _is_outcome(exc):
+        forged = _raised_by_student(tb, root)
+        if forged is not None:
+            frame, lineno = forged
+            call = _OUTCOMES.get(type(exc).__name__, "CheckFailed")
+            return "error", notices.OUTCOME_FROM_STUDENT.format(
+                call=call, file=_display_path(frame.f_code.co_filename, root), line=lineno)
+        if isinstance(exc, CheckFailed):
+            status = exc.status if exc.status in _FAILURE_STATUSES else "error"
+            return status, exc.message
+        if type(exc).__name__ in ("Skipped", "XFailed"):
+            reason = str(exc) or "skipped"
+            return "skipped", Text(reason, reason)
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return "error", notices.FLOOD.format(limit=f"{OUTPUT_LIMIT // 2**20} MiB")
     where = _student_frame(tb, root)
     if isinstance(exc, NotImplementedError):
         if where is not None:
@@ -56,7 +154,11 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
         else:
             name, file = "?", "?"
         return "not started", NOT_STARTED.format(name=name, file=file)
-    error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+    try:
+        text = str(exc)
+    except Exception:  # a student's exception whose __str__ fails
+        text = ""
+    error = f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
     at = Text("", "")
     if where is not None:
         frame, lineno = where

@@ -1,0 +1,83 @@
+"""Verdicts do not depend on the seed: every check file on the solutions, and the mutants of a few
+modules, graded under several seed offsets (`--seed-offset`) get the same status for every check.
+
+A check whose verdict changes with the seed is flaky: it would fail a correct submission, or pass
+a wrong one, by chance. The modules whose mutants are graded are TOCHA_FLAKE_MODULES
+(comma-separated; default ex01_autograd and ex02_forward) to keep the run short.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT
+
+OFFSETS = (0, 1, 7919)
+SUBMISSIONS = Path(__file__).parent / "submissions"
+_CHOSEN = os.environ.get("TOCHA_FLAKE_MODULES", "ex01_autograd,ex02_forward")
+MODULES = [m for m in _CHOSEN.split(",") if m and (KIT / "checks" / f"test_{m}.py").exists()]
+CHECK_FILES = sorted((KIT / "checks").glob("test_*.py"))
+
+
+def _batch(out: Path, check_files: list[Path], roots: list[Path], offset: int) -> dict:
+    cmd = [sys.executable, "-m", "grading.batch", str(out), ",".join(map(str, check_files)), *map(str, roots),
+           "--", "--seed-offset", str(offset), "-p", "no:cacheprovider"]
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
+                          env={**os.environ, "TOCHA_LANG": "en"})
+    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def verdicts(tmp_path_factory) -> dict:
+    """{(what, root name): [{check name: status} for each offset]}."""
+    work = tmp_path_factory.mktemp("flake")
+    jobs = []
+    for module in MODULES:
+        roots = [KIT / "solutions"]
+        for mutant in sorted((SUBMISSIONS / module).glob("*.py")):
+            root = work / module / mutant.stem
+            shutil.copytree(KIT / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(mutant, root / f"{module}.py")
+            roots.append(root)
+        jobs += [(module, [KIT / "checks" / f"test_{module}.py"], roots, offset) for offset in OFFSETS]
+    jobs += [("all checks", CHECK_FILES, [KIT / "solutions"], offset) for offset in OFFSETS]
+
+    def run(job):
+        what, check_files, roots, offset = job
+        out = work / f"{what.replace(' ', '_')}-{offset}.json"
+        return what, _batch(out, check_files, roots, offset)
+
+    found: dict = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for what, payload in pool.map(run, jobs):
+            for root, result in payload.items():
+                statuses = {t["name"]: t["tags"][2] for t in result.get("tests", [])}
+                found.setdefault((what, Path(root).name), []).append(statuses)
+    return found
+
+
+def test_every_verdict_is_the_same_under_every_seed(verdicts):
+    assert verdicts
+    flaky = []
+    for (what, root), runs in sorted(verdicts.items()):
+        assert len(runs) == len(OFFSETS) and runs[0], (what, root, runs)
+        for name in sorted(set().union(*runs)):
+            seen = [run.get(name, "missing") for run in runs]
+            if len(set(seen)) > 1:
+                flaky.append(f"{what} / {root} / {name}: {dict(zip(OFFSETS, seen))}")
+    assert not flaky, "verdicts that change with the seed:\n" + "\n".join(flaky)
+
+
+def test_solutions_pass_under_every_seed(verdicts):
+    for (what, root), runs in verdicts.items():
+        if root == "solutions":
+            failing = {name: status for run in runs for name, status in run.items() if status != "passed"}
+            assert not failing, f"{what}: {failing}"

@@ -1,0 +1,283 @@
+"""Hostile submissions: code that ends, hangs, floods or tampers with the grading process costs
+only its own module's checks, each with a reason, and never buys a verdict.
+
+Each file `tests/hostile/<name>.py` replaces ex01_autograd.py in a copy of the solutions and
+declares, at top level,
+    HOSTILE = {"item": ("status", "phrase its first hint must contain (English)"), ...}
+with "*" for any status but passed. Items it does not name must pass. A file may also set
+PYTEST_ARGS (short timeouts, for the ones that hang) and COMMAND_LINE = True (graded by a real
+`pytest` command rather than in a batch, when its argv or terminal output matter).
+
+Every run also grades a second module, `ex01_witness` (the ex01 solution and checks under
+another name), which must keep full marks: nothing a module does reaches another one. The exit
+status is non-zero whenever a point is lost, and the results file is the grader's own.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT
+
+HOSTILE = Path(__file__).parent / "hostile"
+CASES = sorted(p for p in HOSTILE.glob("*.py") if not p.name.startswith("_"))
+WITNESS = "ex01_witness"
+
+
+def declared(path: Path, name: str, default=None):
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return default
+
+
+def hostile_of(path: Path) -> dict[str, tuple[str, str]]:
+    expected = declared(path, "HOSTILE")
+    assert expected is not None, f"{path} declares no HOSTILE"
+    return expected
+
+
+def _env() -> dict:
+    path = os.pathsep.join(p for p in (str(KIT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "TOCHA_LANG": "en", "PYTHONPATH": path}
+
+
+@pytest.fixture(scope="session")
+def arena(tmp_path_factory) -> Path:
+    """Check files and a reference for two modules: ex01_autograd and its twin ex01_witness."""
+    base = tmp_path_factory.mktemp("hostile")
+    checks = base / "checks"
+    checks.mkdir()
+    shutil.copy(KIT / "checks" / "test_ex01_autograd.py", checks / "test_ex01_autograd.py")
+    shutil.copy(KIT / "checks" / "test_ex01_autograd.py", checks / f"test_{WITNESS}.py")
+    reference = base / "reference"
+    shutil.copytree(KIT / "solutions", reference, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(reference / "ex01_autograd.py", reference / f"{WITNESS}.py")
+    return base
+
+
+def _root(arena: Path, name: str, source: Path) -> Path:
+    root = arena / "roots" / name
+    if not root.exists():
+        shutil.copytree(arena / "reference", root)
+        shutil.copy(source, root / "ex01_autograd.py")
+    return root
+
+
+def _check_files(arena: Path) -> list[str]:
+    return [str(arena / "checks" / "test_ex01_autograd.py"), str(arena / "checks" / f"test_{WITNESS}.py")]
+
+
+def command_line(arena: Path, name: str, source: Path, *extra: str):
+    """`pytest` on both modules with `source` as ex01_autograd.py: (process, results or None)."""
+    root = _root(arena, name, source)
+    out = arena / f"{name}.json"
+    cmd = [sys.executable, "-m", "pytest", *_check_files(arena), "--impl", str(root), "--reference",
+           str(arena / "reference"), "--score-json", str(out), "-p", "no:cacheprovider", *extra]
+    proc = subprocess.run(cmd, cwd=arena, capture_output=True, text=True, timeout=300, env=_env())
+    return proc, out
+
+
+def batch(arena: Path, cases: list[Path], extra: list[str]) -> dict:
+    """Grade many submissions in one process (grading.batch): {name: (exit status, results)}."""
+    roots = [str(_root(arena, p.stem, p)) for p in cases]
+    out = arena / f"batch-{cases[0].stem}.json"
+    cmd = [sys.executable, "-m", "grading.batch", str(out), ",".join(_check_files(arena)), *roots, "--",
+           "--reference", str(arena / "reference"), "-p", "no:cacheprovider", *extra]
+    proc = subprocess.run(cmd, cwd=arena, capture_output=True, text=True, timeout=600, env=_env())
+    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    payload = json.loads(out.read_text(encoding="utf-8"))
+    return {Path(root).name: (result.pop("exit_status", None), result, "") for root, result in payload.items()}
+
+
+@pytest.fixture(scope="session")
+def graded(arena) -> dict:
+    """Every case graded: most in two batches (normal and short timeouts), a few by a real command."""
+    jobs = []
+    groups: dict[tuple, list[Path]] = {}
+    for path in CASES:
+        if declared(path, "COMMAND_LINE", False):
+            jobs.append(("cli", path))
+        else:
+            groups.setdefault(tuple(declared(path, "PYTEST_ARGS", [])), []).append(path)
+    jobs += [("batch", (list(args), paths)) for args, paths in groups.items()]
+
+    def run(job):
+        kind, what = job
+        if kind == "batch":
+            return batch(arena, what[1], what[0])
+        proc, out = command_line(arena, what.stem, what)
+        time.sleep(0.5)  # a process the submission left running would now overwrite the file
+        results = json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
+        return {what.stem: (proc.returncode, results, proc.stdout + proc.stderr)}
+
+    runs: dict = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for part in pool.map(run, sorted(jobs, key=lambda j: j[0] == "cli")):
+            runs.update(part)
+    return runs
+
+
+def _by_item(results: dict) -> dict[tuple[str, str], list[dict]]:
+    items: dict[tuple[str, str], list[dict]] = {}
+    for test in results["tests"]:
+        items.setdefault((test["tags"][0], test["tags"][1]), []).append(test)
+    return items
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_hostile_submission_costs_only_its_own_module(path, graded):
+    expected = hostile_of(path)
+    status, results, output = graded[path.stem]
+    assert results is not None and "tests" in results, (results, output[-3000:])
+    assert results.get("output") != "forged" and results["max_score"] > 0, results
+    items = _by_item(results)
+    witness = [t for (module, _), tests in items.items() if module == WITNESS for t in tests]
+    assert witness and all(t["status"] == "passed" for t in witness), \
+        "the other module lost points: " + "; ".join(t["output"] for t in witness if t["status"] != "passed")
+    graded_items = {item for module, item in items if module == "ex01_autograd"}
+    assert set(expected) <= graded_items, f"HOSTILE names items the checks do not grade: {set(expected) - graded_items}"
+    for item in graded_items:
+        checks = items[("ex01_autograd", item)]
+        failing = [c for c in checks if c["status"] != "passed"]
+        if item not in expected:
+            assert not failing, f"{item} should pass: " + "; ".join(c["output"] for c in failing)
+            continue
+        status, phrase = expected[item]
+        assert failing, f"{item}: all {len(checks)} checks passed"
+        assert status == "*" or failing[0]["tags"][2] == status, f"{item}: {failing[0]['output']}"
+        assert phrase.lower() in failing[0]["output"].lower(), f"{item}: hint lacks {phrase!r}: {failing[0]['output']}"
+        assert all(c["score"] == 0 for c in failing)
+    lost = results["score"] < results["max_score"]
+    assert (status != 0) == lost, (status, results["score"], results["max_score"])
+    assert len(output) < 200_000, "the submission's output reached the report untruncated"
+
+
+def test_results_file_is_the_graders_own(graded):
+    """A full-marks file written at import, at exit and by a process left behind is overwritten."""
+    status, results, _output = graded["forge_results"]
+    assert results is not None and results["output"] != "forged"
+    assert results["score"] < results["max_score"] and status != 0
+    assert {t["tags"][0] for t in results["tests"]} == {"ex01_autograd", WITNESS}
+
+
+def test_no_isolation_grades_the_same_in_process(arena):
+    proc, out = command_line(arena, "solutions_in_process", KIT / "solutions" / "ex01_autograd.py", "--no-isolation")
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == results["max_score"] > 0 and proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_isolation_costs_little(arena):
+    """Grading a correct submission stays within `python -c 'import torch'` + 2 s per module."""
+    def timed(cmd, **kwargs) -> float:
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=False, capture_output=True, timeout=300, **kwargs)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    floor = timed([sys.executable, "-c", "import torch"])
+    root = _root(arena, "timed", KIT / "solutions" / "ex01_autograd.py")
+    cmd = [sys.executable, "-m", "pytest", *_check_files(arena), "--impl", str(root), "--reference",
+           str(arena / "reference"), "-p", "no:cacheprovider", "-q"]
+    graded_s = timed(cmd, cwd=arena, env=_env())
+    assert graded_s <= floor + 2.0 * 2, f"grading took {graded_s:.2f} s, floor {floor:.2f} s"
+
+
+# ---------------------------------------------------------------- in-process units
+
+def test_compare_is_immune_to_patched_torch(monkeypatch):
+    import numpy as np
+    import torch
+
+    from grading.compare import all_finite, brief, close, max_abs_diff
+
+    zeros, ones = torch.zeros(3), torch.ones(3)
+    monkeypatch.setattr(torch, "equal", lambda *a, **k: True)
+    monkeypatch.setattr(torch, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(torch, "isclose", lambda a, b, **k: torch.ones(3, dtype=torch.bool))
+    monkeypatch.setattr(torch.Tensor, "__bool__", lambda self: True)
+    monkeypatch.setattr(torch.Tensor, "all", lambda self, *a, **k: np.bool_(True))
+    monkeypatch.setattr(torch.Tensor, "item", lambda self: True)
+    monkeypatch.setattr(torch.Tensor, "detach", lambda self: ones)
+    monkeypatch.setattr(torch.Tensor, "cpu", lambda self: ones)
+    assert not close(zeros, ones) and not close(zeros, ones, "exact")
+    assert close(ones, ones) and close(ones, ones, "exact")
+    assert max_abs_diff(zeros, ones) == 1.0 and all_finite(zeros)
+    assert brief(zeros) == "[0, 0, 0] shape (3,)"
+
+
+def test_compare_sees_through_lying_tensor_subclasses():
+    import torch
+
+    from grading.compare import close
+
+    class Agreeable(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", "") in ("equal", "isclose", "all", "allclose", "eq"):
+                return True
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    liar = torch.zeros(3).as_subclass(Agreeable)
+    assert not close(liar, torch.ones(3)) and not close(liar, torch.ones(3), "exact")
+    assert close(liar, torch.zeros(3))
+    assert close(torch.nn.Parameter(torch.ones(3)), torch.ones(3))
+
+
+def test_guard_names_and_restores_replacements():
+    import _pytest.reports
+    import numpy.testing
+    import torch
+
+    from grading import guard
+
+    g = guard.build()
+    saved = (torch.equal, numpy.testing.assert_allclose, _pytest.reports.TestReport.__init__)
+    try:
+        torch.equal = lambda *a, **k: True
+        numpy.testing.assert_allclose = lambda *a, **k: None
+        _pytest.reports.TestReport.__init__ = lambda self, *a, **k: None
+        _pytest.reports.TestReport._to_json = lambda self: {}  # shadows BaseReport's
+        torch.Tensor.__bool__ = lambda self: True
+        found = set(g.changed())
+        assert {"torch.equal", "numpy.testing.assert_allclose", "_pytest.reports.TestReport.__init__",
+                "_pytest.reports.TestReport._to_json", "torch.Tensor.__bool__"} <= found
+        g.restore()
+        assert g.changed() == []
+        assert (torch.equal, numpy.testing.assert_allclose, _pytest.reports.TestReport.__init__) == saved
+        assert "_to_json" not in vars(_pytest.reports.TestReport) and "__bool__" not in vars(torch.Tensor)
+    finally:
+        torch.equal, numpy.testing.assert_allclose, _pytest.reports.TestReport.__init__ = saved
+        for cls, name in ((_pytest.reports.TestReport, "_to_json"), (torch.Tensor, "__bool__")):
+            if name in vars(cls):
+                delattr(cls, name)
+
+
+def test_guard_accepts_torch_compile():
+    """torch.compile wraps a few torch functions itself: that is not tampering."""
+    import torch
+
+    from grading import guard
+
+    g = guard.build()
+    model = torch.nn.Linear(2, 1)
+    compiled = torch.compile(lambda x: model(x) * 2, backend="eager")
+    try:
+        compiled(torch.ones(3, 2))
+    except Exception as exc:  # no C++ compiler here: torch.compile itself is not what is tested
+        pytest.skip(f"torch.compile unavailable: {type(exc).__name__}")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(torch.ones(2)).sum().backward()
+    optimizer.step()
+    assert g.changed() == []
