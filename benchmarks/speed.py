@@ -3,7 +3,9 @@
     python benchmarks/speed.py [--repeat N] [--json out.json]
 
 Measures, each as the wall time of a fresh process (the best of --repeat runs):
-  * the floor: `python -c "import torch"`;
+  * the floor: `python -c "import torch"`, and the floor of any training script: the same plus
+    building one optimizer (which imports torch._dynamo, 1.5-3 s on its own: every check file
+    whose code builds an optimizer pays it, as the student's own script does);
   * every `checks/test_<module>.py` found now, run with `--impl solutions`, and its overhead
     over the floor (and, in a second untimed run, whether it imports torchvision);
   * the whole `pytest checks --impl solutions`;
@@ -37,6 +39,8 @@ def imports_torchvision(check_file: str) -> bool:
     stderr through)."""
     _, proc = timed([PY, "-X", "importtime", "-m", "pytest", "-s", *pytest_args(check_file)])
     return any(line.rstrip().endswith("| torchvision") for line in proc.stderr.splitlines())
+
+OPTIM_FLOOR = "import torch; torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)"
 
 TRAIN_MNIST = """
 import time
@@ -86,11 +90,14 @@ def main(argv=None) -> int:
     misses = []
 
     floor, _ = best([PY, "-c", "import torch"], max(3, repeat))
+    optim_floor, _ = best([PY, "-c", OPTIM_FLOOR], max(3, repeat))
     report["floor_s"] = round(floor, 2)
+    report["optimizer_floor_s"] = round(optim_floor, 2)
     print(f"machine: {os.cpu_count()} CPUs, load average {report['machine']['load_before']}")
     print(f"floor  python -c 'import torch'            {floor:6.2f} s")
+    print(f"floor with one optimizer (torch._dynamo)   {optim_floor:6.2f} s")
     print()
-    print(f"{'check file':34} {'wall s':>7} {'over floor':>10} {'budget':>8}  {'score':>7}  torchvision")
+    print(f"{'check file':34} {'wall s':>7} {'over floor':>10} {'over optim':>10} {'budget':>8}  {'score':>7}  torchvision")
 
     report["modules"] = {}
     for path in sorted((KIT / "checks").glob("test_*.py")):
@@ -107,18 +114,19 @@ def main(argv=None) -> int:
         if not tv_ok:
             misses.append(f"{path.name} imports torchvision")
         report["modules"][module] = {"wall_s": round(wall, 2), "over_floor_s": round(over, 2),
+                                     "over_optimizer_floor_s": round(wall - optim_floor, 2),
                                      "budget_s": None if budget is None else round(budget, 2),
                                      "score": score_of(proc), "torchvision": loaded, "exit": proc.returncode}
         budget_text = f"{budget:8.2f}" if budget is not None else f"{'-':>8}"
         mark = "" if ok and tv_ok else "  <-- over budget" if not ok else "  <-- torchvision"
-        print(f"{path.name:34} {wall:7.2f} {over:10.2f} {budget_text}  {score_of(proc):>7}  {'yes' if loaded else 'no'}{mark}")
+        print(f"{path.name:34} {wall:7.2f} {over:10.2f} {wall - optim_floor:10.2f} {budget_text}  {score_of(proc):>7}  {'yes' if loaded else 'no'}{mark}")
 
     wall, proc = best([PY, "-m", "pytest", *pytest_args("checks")], repeat)
     report["suite"] = {"wall_s": round(wall, 2), "budget_s": SUITE_BUDGET_S, "score": score_of(proc), "exit": proc.returncode}
     if wall > SUITE_BUDGET_S:
         misses.append(f"whole suite: {wall:.2f} s > {SUITE_BUDGET_S:.0f} s")
     print()
-    print(f"{'pytest checks --impl solutions':34} {wall:7.2f} {'':10} {SUITE_BUDGET_S:8.2f}  {score_of(proc):>7}")
+    print(f"{'pytest checks --impl solutions':34} {wall:7.2f} {'':10} {'':10} {SUITE_BUDGET_S:8.2f}  {score_of(proc):>7}")
 
     if (KIT / "solutions" / "ex07_projects.py").is_file():
         _, proc = best([PY, "-c", TRAIN_MNIST], repeat)
@@ -129,7 +137,7 @@ def main(argv=None) -> int:
                                      "test_accuracy": float(fields["ACCURACY"]), "epochs": int(fields["EPOCHS"])}
             if seconds > MNIST_BUDGET_S:
                 misses.append(f"train_mnist: {seconds:.2f} s > {MNIST_BUDGET_S:.0f} s")
-            print(f"{'solutions train_mnist(seed=0)':34} {seconds:7.2f} {'':10} {MNIST_BUDGET_S:8.2f}  "
+            print(f"{'solutions train_mnist(seed=0)':34} {seconds:7.2f} {'':10} {'':10} {MNIST_BUDGET_S:8.2f}  "
                   f"accuracy {fields['ACCURACY']} after {fields['EPOCHS']} epochs")
         else:
             misses.append("train_mnist did not run: " + (proc.stderr.strip().splitlines() or ["?"])[-1])

@@ -18,13 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from . import guard as _guard
-from . import isolation
-from . import results as res
-from .data import KIT_ROOT
-from .roots import ImplementationRoot
-from .text import TITLE_LINE, default_lang
-from .verdict import CheckFailed, CheckTimeout, classify, traceback_text
+# Before torch is imported (check modules import it after this plugin loads): OpenMP threads
+# that spin while waiting make every op 5-10x slower when the cores are shared (a student's
+# busy laptop, a class graded in parallel); measured on ex08_regression under load: 55 s and a
+# timeout with spinning threads, 7 s with sleeping ones.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import guard as _guard  # noqa: E402
+from . import isolation  # noqa: E402
+from . import results as res  # noqa: E402
+from .data import KIT_ROOT  # noqa: E402
+from .roots import ImplementationRoot  # noqa: E402
+from .text import TITLE_LINE, default_lang  # noqa: E402
+from .verdict import CheckFailed, CheckTimeout, classify, traceback_text  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MODULE_TIMEOUT_S = 300.0
@@ -37,7 +43,11 @@ def pytest_addoption(parser):
     group = parser.getgroup("tocha", "tocha grading")
     group.addoption("--impl", default="exercises",
                     help="implementation root to grade: exercises, solutions, or a folder path")
-    group.addoption("--reference", default="solutions", help="implementation root the checks compare against")
+    group.addoption("--reference", default="solutions",
+                    help="what the checks compare against: solutions (the kit's folder, else the recorded "
+                         "snapshots), snapshots, or a folder path")
+    group.addoption("--record-snapshots", default=None, metavar="DIR",
+                    help="record the reference's answers into DIR (used by `tocha snapshot`)")
     group.addoption("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                     help="device for the checks (auto: cuda, then mps, then cpu)")
     group.addoption("--lang", default=None, choices=["en", "pt-BR"],
@@ -58,6 +68,13 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "item(name, points=1, timeout=None): a graded check of one curriculum item")
     config.stash[_RECORDS] = []
     config.stash[_META] = {"started": time.perf_counter()}
+    if reference_mode(config) == "replay":
+        if config.getoption("--seed-offset"):
+            raise pytest.UsageError("--seed-offset needs the solutions/ folder: the recorded snapshots hold the "
+                                    "reference's answers for seed offset 0 only (give --reference PATH).")
+        if config.getoption("--device") not in ("auto", "cpu"):
+            raise pytest.UsageError("the recorded snapshots replay on the CPU only: use --device cpu, or give "
+                                    "--reference PATH to compare with a live reference.")
     if isolation.unavailable(config) is None:
         isolation.keep_parent_single_threaded()
         # torch.cuda.is_available() in this process must not initialise CUDA: workers fork from it.
@@ -74,6 +91,16 @@ def resolve_root(value: str, config) -> Path:
     return Path(value).expanduser().resolve()
 
 
+def reference_mode(config) -> str:
+    """'record' (tocha snapshot), 'replay' (recorded snapshots, see grading/snapshot.py) or 'live'."""
+    if config.getoption("--record-snapshots"):
+        return "record"
+    value = config.getoption("--reference")
+    if value == "snapshots" or (value == "solutions" and not resolve_root(value, config).is_dir()):
+        return "replay"
+    return "live"
+
+
 def lang_of(config) -> str:
     return config.getoption("--lang") or default_lang()
 
@@ -82,6 +109,8 @@ def device_of(config):
     import torch
 
     choice = config.getoption("--device")
+    if choice == "auto" and reference_mode(config) == "replay":
+        choice = "cpu"
     if choice == "auto":
         if torch.cuda.is_available():
             choice = "cuda"
@@ -241,9 +270,31 @@ def impl(pytestconfig) -> ImplementationRoot:
 
 
 @pytest.fixture(scope="session")
-def ref(pytestconfig) -> ImplementationRoot:
-    """The reference implementation the checks compare against."""
-    return ImplementationRoot(resolve_root(pytestconfig.getoption("--reference"), pytestconfig), "ref")
+def ref(pytestconfig):
+    """The reference the checks compare against: an ImplementationRoot, or its recorded answers."""
+    from . import snapshot
+
+    mode = reference_mode(pytestconfig)
+    if mode == "replay":
+        return snapshot.SnapshotRoot()
+    live = ImplementationRoot(resolve_root(pytestconfig.getoption("--reference"), pytestconfig), "ref")
+    if mode == "record":
+        return snapshot.RecordingRoot(live, Path(pytestconfig.getoption("--record-snapshots")))
+    return live
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_bookkeeping(request):
+    """Tells the snapshot machinery which check runs (its answers are filed under it)."""
+    if request.node.get_closest_marker("item") is None:
+        yield
+        return
+    from . import snapshot
+
+    snapshot.begin_check(f"{module_of(request.node)}::{request.node.name}", Path(str(request.node.fspath)))
+    yield
+    if reference_mode(request.config) == "record":
+        request.getfixturevalue("ref").recorder.flush()
 
 
 @pytest.fixture(scope="session")
@@ -318,10 +369,13 @@ def pytest_runtest_makereport(item, call):
     root = resolve_root(item.config.getoption("--impl"), item.config)
     if excinfo is not None:
         status, message = classify(excinfo.value, excinfo.tb, root, item_timeout(item))
+    from . import snapshot
+
+    noted = snapshot.take_problem()
+    if noted is not None and status in ("passed", "failed", "skipped"):
+        status, message = noted
     if replaced and status in ("passed", "failed", "skipped"):
         status, message = "error", notices.TAMPERED.format(names=_guard.describe(replaced))
-    if status == "skipped":
-        message = None
     record = new_record(item, status, message.as_dict() if message else None, call.duration)
     if status == "passed":
         outcome, longrepr = "passed", None
