@@ -37,6 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     from .notebook import add_command as add_nbgrader  # tocha nbgrader COURSE
 
     add_nbgrader(sub)
+    from .snaprun import add_command as add_snapshot  # tocha snapshot
+
+    add_snapshot(sub)
+    from .classroom import add_command as add_classroom  # tocha classroom
+
+    add_classroom(sub)
+    from .release import add_commands as add_release  # tocha release, tocha verify
+
+    add_release(sub)
+    from .classreport import add_command as add_class_report; add_class_report(sub)  # tocha class-report DIR
+    from .gradescope_pkg import add_command as add_gradescope; add_gradescope(sub)  # tocha gradescope OUT.zip
+    from .classroom50 import add_command as add_classroom50; add_classroom50(sub)  # tocha classroom50 OUTDIR
+    from .classgrade import add_command as add_grade; add_grade(sub)  # tocha grade SUBMISSIONS --out DIR
     return parser
 
 

@@ -270,13 +270,13 @@ def impl(pytestconfig) -> ImplementationRoot:
 
 
 @pytest.fixture(scope="session")
-def ref(pytestconfig):
+def ref(pytestconfig, impl):
     """The reference the checks compare against: an ImplementationRoot, or its recorded answers."""
     from . import snapshot
 
     mode = reference_mode(pytestconfig)
     if mode == "replay":
-        return snapshot.SnapshotRoot()
+        return snapshot.SnapshotRoot(impl)
     live = ImplementationRoot(resolve_root(pytestconfig.getoption("--reference"), pytestconfig), "ref")
     if mode == "record":
         return snapshot.RecordingRoot(live, Path(pytestconfig.getoption("--record-snapshots")))
@@ -372,7 +372,7 @@ def pytest_runtest_makereport(item, call):
     from . import snapshot
 
     noted = snapshot.take_problem()
-    if noted is not None and status in ("passed", "failed", "skipped"):
+    if noted is not None and status != "timed out":
         status, message = noted
     if replaced and status in ("passed", "failed", "skipped"):
         status, message = "error", notices.TAMPERED.format(names=_guard.describe(replaced))
