@@ -240,7 +240,8 @@ def _root_files(root: Path, module: str) -> list[Path]:
 def fingerprint(module: str, impl: Path, ref: Path, lang: str) -> str:
     digest = hashlib.sha1()
     digest.update(f"{module}\0{impl}\0{ref}\0{lang}\0{sys.executable}\0".encode())
-    paths = [CHECKS_DIR / f"test_{module}.py"] + _root_files(impl, module) + _root_files(ref, module)
+    paths = [CHECKS_DIR / f"test_{module}.py", CHECKS_DIR / "snapshots" / f"{module}.pt"]
+    paths += _root_files(impl, module) + _root_files(ref, module)
     paths += sorted(p for p in (KIT_ROOT / "grading").glob("*.py") if p.name not in _ENGINE_SKIP)
     for path in paths:
         digest.update(str(path).encode() + b"\0")

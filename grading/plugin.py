@@ -371,7 +371,7 @@ def pytest_runtest_makereport(item, call):
         status, message = classify(excinfo.value, excinfo.tb, root, item_timeout(item))
     from . import snapshot
 
-    noted = snapshot.take_problem()
+    noted = snapshot.take_problem(excinfo.value if excinfo is not None else None)
     if noted is not None and status != "timed out":
         status, message = noted
     if replaced and status in ("passed", "failed", "skipped"):

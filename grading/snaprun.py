@@ -21,6 +21,9 @@ import torch
 
 from . import snapshot
 from .data import KIT_ROOT
+from .text import Text, default_lang
+
+VERDICTS = "tests/snapshot_verdicts.json"  # the live verdicts of the recording runs (kit only)
 
 
 def check_modules(kit: Path) -> list[str]:
@@ -61,9 +64,11 @@ def _batch(kit: Path, out: Path, module: str, roots: list[str], extra: list[str]
     return subprocess.run(cmd, cwd=kit, capture_output=True, text=True, env=env, timeout=3600)
 
 
-def _mutant_roots(kit: Path, module: str, work: Path) -> list[str]:
+def submission_roots(kit: Path, module: str, files, work: Path) -> list[str]:
+    """A root per submission file of `module` (the mutant suite's layout): a copy of the solutions
+    with that file in the module's place."""
     roots = []
-    for path in sorted((kit / "tests" / "submissions" / module).glob("*.py")):
+    for path in files:
         root = work / "roots" / module / path.stem
         shutil.copytree(kit / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(path, root / f"{module}.py")
@@ -71,21 +76,61 @@ def _mutant_roots(kit: Path, module: str, work: Path) -> list[str]:
     return roots
 
 
+def _mutant_roots(kit: Path, module: str, work: Path) -> list[str]:
+    return submission_roots(kit, module, sorted((kit / "tests" / "submissions" / module).glob("*.py")), work)
+
+
+def item_verdicts(payload: dict) -> dict[str, list]:
+    """{item: [status, first hint]} of one results payload (the worst status of the item's checks)."""
+    from .loop import PRECEDENCE
+
+    items: dict[str, list] = {}
+    for test in payload.get("tests", []):
+        item, status = test["tags"][1], test["tags"][2]
+        seen = items.setdefault(item, ["passed", ""])
+        if PRECEDENCE.index(status) < PRECEDENCE.index(seen[0]):
+            seen[0] = status
+        if status != "passed" and not seen[1]:
+            seen[1] = test["output"]
+    return items
+
+
 def record_module(kit: Path, module: str, work: Path, mutants: bool) -> dict:
-    """Record one module into work/fragments, merge, verify on the solutions; the body and a report."""
+    """Record one module into work/fragments and merge; the body, counts, and the live verdicts of
+    every root (the recording run is a live run: the kit's tests compare the replay with them)."""
     fragments = work / "fragments"
-    roots = [str(kit / "solutions")] + (_mutant_roots(kit, module, work) if mutants else [])
-    proc = _batch(kit, work / f"{module}-record.json", module, roots,
+    roots = [str(kit / "solutions"), str(kit / "exercises")] + (_mutant_roots(kit, module, work) if mutants else [])
+    out = work / f"{module}-record.json"
+    proc = _batch(kit, out, module, roots,
                   ["--reference", "solutions", "--record-snapshots", str(fragments), "--seed-offset", "0"])
-    if proc.returncode != 0:
+    if proc.returncode != 0 or not out.exists():
         raise RuntimeError(f"{module}: recording failed\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    payload = json.loads(out.read_text(encoding="utf-8"))
+    live = payload[str(kit / "solutions")]
+    if live.get("score") != live.get("max_score"):
+        raise RuntimeError(f"{module}: the solutions do not get full marks live ({live.get('score')}/{live.get('max_score')})")
+    verdicts = {Path(root).name: item_verdicts(result) for root, result in payload.items()}
     parts = [torch.load(p, weights_only=True) for p in sorted((fragments / module).glob("*.pt"))]
     body, stats = snapshot.merge(parts)
     body["header"] = header(kit, module, body["names"])
-    return {"body": body, "stats": dict(stats), "roots": len(roots)}
+    return {"body": body, "stats": dict(stats), "roots": len(roots), "verdicts": verdicts}
+
+
+RECORDED = Text("{module}: {roots} roots, {calls} answers recorded, {size} KiB; the solutions get {score}/{possible} "
+                "from it",
+                "{module}: {roots} raízes, {calls} respostas gravadas, {size} KiB; as soluções tiram {score}/{possible} "
+                "com ele")
+NOT_EXACT = Text("{count} module(s) do not replay the solutions exactly: nothing was written.",
+                 "{count} módulo(s) não reproduzem as soluções exatamente: nada foi escrito.")
+CONFLICTS = Text("  {count} answers differ between runs for the same call (the reference is not deterministic)",
+                 "  {count} respostas diferem entre execuções para a mesma chamada (a referência não é determinística)")
+WROTE = Text("wrote {path}", "{path} escrito")
 
 
 def record(kit: Path, modules: list[str], mutants: bool = True, jobs: int | None = None, log=print) -> int:
+    """Record, stage and verify every module in parallel; write them all only if all replay the
+    solutions with full marks."""
+    lang = default_lang()
     folder = kit / "checks" / snapshot.FOLDER
     with tempfile.TemporaryDirectory(prefix="tocha-snapshot-") as tmp:
         work = Path(tmp)
@@ -95,30 +140,39 @@ def record(kit: Path, modules: list[str], mutants: bool = True, jobs: int | None
         def one(module):
             result = record_module(kit, module, work / module, mutants)
             torch.save(result["body"], snapshot.path_for(staged, module))
+            result["check"] = _verify_staged(kit, module, staged, work / module)
             return module, result
 
-        failures = 0
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
             done = list(pool.map(one, modules))
+        failures = 0
         for module, result in done:
-            payload = _verify_staged(kit, module, staged, work / module)
-            score, possible = payload.get("score"), sum(t["max_score"] for t in payload.get("tests", []))
-            size = snapshot.path_for(staged, module).stat().st_size
-            stats = result["stats"]
-            log(f"{module}: {result['roots']} roots, {stats.get('calls', 0)} calls, "
-                f"{stats.get('conflicts', 0)} conflicts, {size / 1024:.0f} KiB, solutions {score:g}/{possible:g}")
+            payload, stats = result["check"], result["stats"]
+            score, possible = payload.get("score"), payload.get("max_score")
+            size = round(snapshot.path_for(staged, module).stat().st_size / 1024)
+            log(RECORDED.format(module=module, roots=result["roots"], calls=stats.get("calls", 0), size=size,
+                                score=score, possible=possible).get(lang))
+            if stats.get("conflicts"):
+                log(CONFLICTS.format(count=stats["conflicts"]).get(lang))
             if score != possible or stats.get("conflicts"):
                 failures += 1
                 for test in payload.get("tests", []):
                     if test["status"] != "passed":
                         log(f"  {test['name']}: {test['output'][:300]}")
         if failures:
-            log(f"{failures} module(s) do not replay the solutions exactly: nothing written.")
+            log(NOT_EXACT.format(count=failures).get(lang))
             return 1
         folder.mkdir(exist_ok=True)
         for module, _ in done:
             shutil.copy(snapshot.path_for(staged, module), snapshot.path_for(folder, module))
-            log(f"wrote {snapshot.path_for(folder, module).relative_to(kit)}")
+            log(WROTE.format(path=snapshot.path_for(folder, module).relative_to(kit)).get(lang))
+        if (kit / "tests").is_dir():
+            target = kit / VERDICTS
+            known = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {}
+            known.update({module: result["verdicts"] for module, result in done})
+            target.write_text(json.dumps(dict(sorted(known.items())), indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+                              encoding="utf-8")
+            log(WROTE.format(path=VERDICTS).get(lang))
     return 0
 
 
@@ -138,18 +192,26 @@ def _verify_staged(kit: Path, module: str, staged: Path, work: Path) -> dict:
     return json.loads(out.read_text(encoding="utf-8"))[str(kit / "solutions")]
 
 
+STALE_LINE = Text("stale: {what}", "desatualizado: {what}")
+STALE_ALL = Text("checks/snapshots/ is out of date: run `tocha snapshot`.",
+                 "checks/snapshots/ está desatualizada: rode `tocha snapshot`.")
+NO_SOLUTIONS = Text("tocha snapshot records from solutions/, which this folder does not have.",
+                    "tocha snapshot grava a partir de solutions/, que esta pasta não tem.")
+
+
 def _run(args) -> int:
     kit = Path(args.root).resolve()
     modules = [m for m in args.modules.split(",") if m] if args.modules else check_modules(kit)
+    lang = default_lang()
     if args.check:
         problems = stale(kit, modules)
         for line in problems:
-            print(f"stale: {line}")
+            print(STALE_LINE.format(what=line).get(lang))
         if problems:
-            print("checks/snapshots/ is out of date: run `tocha snapshot`.")
+            print(STALE_ALL.get(lang))
         return 1 if problems else 0
     if not (kit / "solutions").is_dir():
-        print("tocha snapshot records from solutions/, which this folder does not have.")
+        print(NO_SOLUTIONS.get(lang))
         return 2
     return record(kit, modules, mutants=not args.no_mutants, jobs=args.jobs)
 

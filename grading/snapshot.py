@@ -6,9 +6,11 @@ Public API
   unless told `--no-mutants`, against every submission in tests/submissions/ (their wrong turns
   make the checks ask the reference more questions: the diagnostics behind the hints), with the
   pytest option `--record-snapshots DIR`; the fragments are merged into one file per check
-  module, `checks/snapshots/<module>.pt`, committed with the checks. `tocha snapshot --check`
-  exits 1 when a file is missing or was recorded from another version of its check file or of
-  the solutions it used. Recording is for `--seed-offset 0` on the CPU.
+  module, `checks/snapshots/<module>.pt`, committed with the checks (and the recording runs'
+  live verdicts into tests/snapshot_verdicts.json, kit only). `tocha snapshot --check` (or
+  `grading.snaprun.stale(kit)`) names a file that is missing or was recorded from another
+  version of its check file or of the solutions it used. Recording is for `--seed-offset 0` on
+  the CPU.
 * Replay: the plugin's `--reference` (default "solutions") names the reference. "solutions"
   means the kit's solutions/ folder when it exists, else the snapshots; "snapshots" forces them;
   any other value is a folder of reference modules. Replay runs on the CPU at seed offset 0 and
@@ -20,26 +22,38 @@ Public API
 How a call is replayed
 ----------------------
 A reference function's call is recorded under its check (module::test name) and a fingerprint
-of its arguments (values, gradients, modules' weights and modes, optimizers' state, loaders'
-data). The record holds the result, what the call changed in its arguments (tensors, modules,
-optimizers, generators), in the random generators, the environment and torch's settings, the
-method calls it made on other arguments (a SummaryWriter's add_scalar), and, for a result that
-is differentiable in the arguments, its Jacobian (replay returns a tensor whose backward is the
-exact vector-Jacobian product). The random state is an input only when the call's result
-depends on it (found by re-running the call from another random state on copies). Reference
-classes are blueprints (grading/snapclass.py): replay builds and runs real modules.
+of its arguments, bound to the signature (values, gradients, modules' weights and modes,
+optimizers' state, loaders' data). The record holds the result, what the call changed in its
+arguments (tensors, modules, optimizers, generators), in the random generators, the environment
+and torch's settings, what it did to arguments that watch it (method calls on opaque objects such
+as a SummaryWriter's add_scalar, calls of a loss that records its values, calls of a module that
+carries a check's hook), and, for a result that is differentiable in the arguments, its Jacobian
+(replay returns a tensor whose backward is the exact vector-Jacobian product). The random state
+is an input only when the call's result depends on it (found by re-running the call from another
+random state on copies). Reference classes are blueprints (grading/snapclass.py): replay builds
+and runs real modules.
 
 A call whose fingerprint was never recorded cannot be answered. If the files are stale that is
-the kit's error (status "error", "run tocha snapshot"); otherwise the submission made the
-reference see something a correct solution never shows it (status "failed", with the argument
-that differs named). Student code cannot hide it: the verdict is noted outside the exception.
+the kit's error (status "error", "run tocha snapshot"). A reference function that a check
+swapped into the submission (so that an item is graded on its own) and that the submission's
+own code calls with arguments never recorded falls back to the submission's function of that
+name. Otherwise the submission made the reference see something a correct solution never shows
+it: status "failed", with the argument that differs named. Student code cannot hide that
+verdict: it is noted outside the exception.
+
+Recording also runs the submissions in tests/submissions/, so the reference's answers behind
+their hints are there too; the kit's tests/test_snapshots.py shows each of them gets the live
+status and hint, word for word, from the snapshots.
+
+The pieces: grading/snapcodec.py (values as plain data, fingerprints), grading/snapeffects.py
+(what a call does besides returning), grading/snapclass.py (model classes), grading/snaprun.py
+(`tocha snapshot`).
 
 What the snapshot reveals: the reference's outputs for the checks' fixed inputs, and the forward
 computation of the reference models as torch operations (as the hints do). No solution source.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 import random
@@ -54,6 +68,7 @@ from torch import nn
 
 from . import snapclass
 from . import snapcodec as codec
+from . import snapeffects
 from .text import Text
 from .verdict import CheckFailed
 
@@ -116,16 +131,19 @@ def begin_check(node: str, check_file: Path) -> None:
     _Current.problem = None
 
 
-def take_problem() -> tuple[str, Text] | None:
-    """The verdict a replay noted during this check (a student's code cannot swallow it)."""
+def take_problem(exc: BaseException | None = None) -> tuple[str, Text] | None:
+    """The verdict a replay noted during this check (a student's code cannot swallow it), or the
+    one `exc` carries when it came from a replay (a submission may raise it again later)."""
     problem, _Current.problem = _Current.problem, None
-    return problem
+    return problem or getattr(exc, "_tocha_snapshot", None)
 
 
 def _raise(status: str, message: Text):
     if _Current.problem is None:
         _Current.problem = (status, message)
-    raise CheckFailed(message, status)
+    error = CheckFailed(message, status)
+    error._tocha_snapshot = (status, message)
+    raise error
 
 
 def path_for(folder: Path, module: str) -> Path:
@@ -140,225 +158,6 @@ def describe_path(path: str) -> str:
     """'/model' -> 'model', '/params/2' -> 'params[2]'."""
     parts = [p for p in path.split("/") if p] or ["?"]
     return parts[0] + "".join(f"[{r}]" for r in parts[1:])
-
-
-# ---------------------------------------------------------------- global state
-
-def _rng_states() -> dict:
-    return {"torch": torch.get_rng_state(), "random": random.getstate(), "numpy": np.random.get_state()}
-
-
-def _rng_digest(states: dict, which) -> dict:
-    out = {}
-    for name in which:
-        value = states[name]
-        if name == "torch":
-            out[name] = codec.fingerprint(value)
-        elif name == "random":
-            out[name] = codec.fingerprint(list(value[1]) + [value[0], value[2]])
-        else:
-            out[name] = codec.fingerprint([value[0], torch.from_numpy(value[1].astype(np.int64)), *value[2:]])
-    return out
-
-
-def _changed_rngs(a: dict, b: dict) -> list[str]:
-    out = []
-    if not torch.equal(a["torch"], b["torch"]):
-        out.append("torch")
-    if a["random"] != b["random"]:
-        out.append("random")
-    if not (a["numpy"][0] == b["numpy"][0] and np.array_equal(a["numpy"][1], b["numpy"][1])
-            and a["numpy"][2:] == b["numpy"][2:]):
-        out.append("numpy")
-    return out
-
-
-def _encode_rng(name: str, value):
-    if name == "torch":
-        return value.clone()
-    if name == "random":
-        return [value[0], torch.tensor(value[1], dtype=torch.int64), value[2]]
-    return [value[0], torch.from_numpy(value[1].astype(np.int64)), int(value[2]), int(value[3]), float(value[4])]
-
-
-def _set_rng(name: str, data) -> None:
-    if name == "torch":
-        torch.set_rng_state(data)
-    elif name == "random":
-        random.setstate((data[0], tuple(int(v) for v in data[1].tolist()), data[2]))
-    else:
-        np.random.set_state((data[0], data[1].numpy().astype(np.uint32), data[2], data[3], data[4]))
-
-
-def _globals() -> dict:
-    from . import state
-
-    settings = state.capture()
-    settings.pop("threads", None)
-    return {"rng": _rng_states(), "env": dict(os.environ), "settings": settings}
-
-
-def _global_effects(before: dict, after: dict) -> dict:
-    env = {k: after["env"].get(k) for k in set(before["env"]) | set(after["env"])
-           if before["env"].get(k) != after["env"].get(k)}
-    settings = {k: codec._plain(v) for k, v in after["settings"].items() if before["settings"].get(k) != v}
-    return {"env": env, "settings": settings}
-
-
-def _apply_globals(effects: dict) -> None:
-    from . import state
-
-    for key, value in effects["env"].items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    if effects["settings"]:
-        now = state.capture()
-        now.update({k: codec._unplain(v) for k, v in effects["settings"].items()})
-        state.apply(now)
-
-
-# ---------------------------------------------------------------- arguments
-
-_PLAIN_KINDS = (type(None), bool, int, float, str, torch.dtype, torch.device, torch.Size, type, types.FunctionType,
-                types.BuiltinFunctionType, types.MethodType)
-
-
-def _kind(obj) -> str:
-    if isinstance(obj, torch.Tensor):
-        return "tensor"
-    if isinstance(obj, nn.Module):
-        return "module"
-    if isinstance(obj, torch.optim.Optimizer):
-        return "optim"
-    if isinstance(obj, torch.Generator):
-        return "generator"
-    if isinstance(obj, torch.utils.data.DataLoader):
-        return "loader"
-    if isinstance(obj, _PLAIN_KINDS) or isinstance(obj, torch.utils.data.Dataset):
-        return "plain"
-    return "opaque"
-
-
-def _post_state(obj, kind: str):
-    if kind == "tensor":
-        grad = obj.grad if obj.is_leaf else None
-        return {"data": obj.detach().cpu().clone(), "grad": None if grad is None else grad.detach().cpu().clone(),
-                "rg": bool(obj.requires_grad)}
-    if kind == "module":
-        return {"params": [[p.detach().cpu().clone(), None if p.grad is None else p.grad.detach().cpu().clone()]
-                           for p in obj.parameters()],
-                "buffers": [b.detach().cpu().clone() for b in obj.buffers()],
-                "training": [m.training for m in obj.modules()]}
-    if kind == "optim":
-        return {"state": codec.encode(obj.state_dict())}
-    if kind == "generator":
-        return {"state": obj.get_state()}
-    if kind == "loader":
-        return {"gens": [g.get_state() for g in _loader_generators(obj)]}
-    return None
-
-
-def _loader_generators(loader) -> list:
-    return [g for g in (loader.generator, getattr(loader.sampler, "generator", None)) if g is not None]
-
-
-def _put_tensor(t: torch.Tensor, data: torch.Tensor, grad, rg: bool) -> None:
-    with torch.no_grad():
-        if t.shape == data.shape:
-            t.copy_(data)
-        else:
-            t.data = data.to(t.device)
-    if t.is_leaf and t.requires_grad != rg:
-        t.requires_grad_(rg)
-    if t.is_leaf or grad is not None:
-        t.grad = None if grad is None else grad.to(t.device)
-
-
-def _apply_post(obj, kind: str, state: dict) -> None:
-    if kind == "tensor":
-        _put_tensor(obj, state["data"], state["grad"], state["rg"])
-    elif kind == "module":
-        for p, (data, grad) in zip(obj.parameters(), state["params"]):
-            _put_tensor(p, data, grad, p.requires_grad)
-        with torch.no_grad():
-            for b, data in zip(obj.buffers(), state["buffers"]):
-                b.copy_(data)
-        for m, flag in zip(obj.modules(), state["training"]):
-            m.training = flag
-    elif kind == "optim":
-        obj.load_state_dict(codec.decode(state["state"]))
-    elif kind == "generator":
-        obj.set_state(state["state"])
-    elif kind == "loader":
-        for g, s in zip(_loader_generators(obj), state["gens"]):
-            g.set_state(s)
-
-
-class _Sink:
-    """Stands in for an opaque argument while the call is re-run on copies: accepts anything."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-    def __call__(self, *args, **kwargs):
-        return None
-
-
-def _rebuild(value, leaf):
-    if isinstance(value, (tuple, list)) and not hasattr(value, "_fields"):
-        return type(value)(_rebuild(v, leaf) for v in value)
-    if isinstance(value, dict):
-        return {k: _rebuild(v, leaf) for k, v in value.items()}
-    return leaf(value)
-
-
-def _probe_copy(args, kwargs):
-    try:
-        swapped = _rebuild((args, kwargs), lambda v: _Sink() if _kind(v) == "opaque" else v)
-        return copy.deepcopy(swapped)
-    except Exception:  # noqa: BLE001 - not copyable: the random state then counts as an input
-        return None
-
-
-class _CallLog:
-    """The public method calls a reference function makes on an opaque argument (a writer)."""
-
-    def __init__(self, objects: list[tuple[int, object]]):
-        self.calls: list = []
-        self.broken: str | None = None
-        self.patched: list[tuple[object, str]] = []
-        self.depth = 0
-        for index, obj in objects:
-            if not hasattr(obj, "__dict__"):
-                continue
-            names = [n for n in dir(type(obj)) if not n.startswith("_") and callable(getattr(type(obj), n, None))]
-            for name in names:
-                self._patch(index, obj, name)
-
-    def _patch(self, index, obj, name):
-        original = getattr(obj, name)
-        log = self
-
-        def logged(*args, **kwargs):
-            if log.depth == 0:
-                try:
-                    log.calls.append([index, name, codec.encode(list(args)), codec.encode(kwargs)])
-                except codec.Unsupported as exc:
-                    log.broken = f"{name}: {exc}"
-            log.depth += 1
-            try:
-                return original(*args, **kwargs)
-            finally:
-                log.depth -= 1
-
-        obj.__dict__[name] = logged
-        self.patched.append((obj, name))
-
-    def remove(self) -> None:
-        for obj, name in self.patched:
-            obj.__dict__.pop(name, None)
 
 
 # ---------------------------------------------------------------- Jacobians
@@ -379,6 +178,19 @@ class _Linearized(torch.autograd.Function):
         for jac, (shape, dtype) in zip(ctx.jacobians, ctx.shapes):
             out.append(None if jac is None else (flat.to(jac.dtype) @ jac.to(flat.device)).reshape(shape).to(dtype))
         return (None, None, *out)
+
+
+class _NoGradient(torch.autograd.Function):
+    """A recorded result too large to have its Jacobian kept: backward through it is the kit's error."""
+
+    @staticmethod
+    def forward(ctx, value, name, *inputs):
+        ctx.name = name
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        _raise("error", NO_GRADIENT.format(name=ctx.name))
 
 
 def _jacobians(result, inputs: list[tuple[int, torch.Tensor]]) -> list:
@@ -413,11 +225,12 @@ def _attach(result, jacobians: list, leaves: list, name: str):
         if entry is None:
             return value
         if entry["jac"] is None:
-            return value
+            inputs = [t for t in leaves if isinstance(t, torch.Tensor) and t.requires_grad]
+            return _NoGradient.apply(value.detach(), name, *inputs) if inputs else value
         inputs = [leaves[i] for i in entry["ins"]]
         return _Linearized.apply(value.detach(), entry["jac"], *inputs)
 
-    return _rebuild(result, swap)
+    return snapeffects.rebuild(result, swap)
 
 
 # ---------------------------------------------------------------- recording
@@ -468,21 +281,27 @@ def _structure(module: nn.Module) -> str:
     return "\n".join(parts)
 
 
-def record_call(recorder: Recorder, name: str, fn, args: tuple, kwargs: dict, signature, owner=None):
-    """Call the real reference `fn` and record what a replay needs (see the module docstring)."""
-    flat = codec.flatten(snapclass.bind(signature, args, kwargs))
+def _leaves_refs(flat, owner=None) -> codec.Refs:
     refs = codec.Refs()
     for i, (_, obj) in enumerate(flat):
         if not isinstance(obj, codec._SIMPLE):
             refs.add_module(f"a{i}", obj) if isinstance(obj, nn.Module) else refs.add(f"a{i}", obj)
     if owner is not None:
         refs.add_module("self", owner)
+    return refs
+
+
+def record_call(recorder: Recorder, name: str, fn, args: tuple, kwargs: dict, signature, owner=None):
+    """Call the real reference `fn` and record what a replay needs (see the module docstring)."""
+    flat = codec.flatten(snapclass.bind(signature, args, kwargs))
+    refs = _leaves_refs(flat, owner)
     fps = _arg_fps(flat)
     call = _call_fp(fps, _structure(owner) if owner is not None else None)
-    kinds = [_kind(obj) for _, obj in flat]
-    probe = _probe_copy(args, kwargs)
-    before = _globals()
-    log = _CallLog([(i, obj) for i, ((_, obj), k) in enumerate(zip(flat, kinds)) if k == "opaque"])
+    kinds = [snapeffects.kind_of(obj) for _, obj in flat]
+    probe = snapeffects.probe_copy(args, kwargs)
+    before = snapeffects.capture_globals()
+    log = snapeffects.CallLog([(i, obj) for i, ((_, obj), k) in enumerate(zip(flat, kinds)) if k == "opaque"],
+                   [(i, obj) for i, ((_, obj), k) in enumerate(zip(flat, kinds)) if k == "module"])
     error = None
     try:
         result = fn(*args, **kwargs)
@@ -490,18 +309,20 @@ def record_call(recorder: Recorder, name: str, fn, args: tuple, kwargs: dict, si
         error, result = exc, None
     finally:
         log.remove()
-    after = _globals()
+    after = snapeffects.capture_globals()
     effects = []
     for i, ((_, obj), kind) in enumerate(zip(flat, kinds)):
         if kind not in ("plain", "opaque") and codec.fingerprint(obj) != fps[i][1]:
-            effects.append([i, kind, _post_state(obj, kind)])
-    changed = _changed_rngs(before["rng"], after["rng"])
+            effects.append([i, kind, snapeffects.post_state(obj, kind)])
+    changed = snapeffects.changed_rngs(before["rng"], after["rng"])
     entry = {"node": _Current.node, "fp": call, "args": fps,
-             "occ": _Current.counts[(name, call)], "effects": effects, "globals": _global_effects(before, after),
-             "rng_pre": _rng_digest(before["rng"], changed), "rng_out": {k: _encode_rng(k, after["rng"][k]) for k in changed},
+             "occ": _Current.counts[(name, call)], "effects": effects, "globals": snapeffects.global_effects(before, after),
+             "rng_pre": snapeffects.rng_digest(before["rng"], changed), "rng_out": {k: snapeffects.encode_rng(k, after["rng"][k]) for k in changed},
              "rng_in": None, "rng_set": False, "log": log.calls, "broken": log.broken, "jac": []}
     _Current.counts[(name, call)] += 1
-    if error is not None:
+    if isinstance(error, CheckFailed):
+        entry["error"] = ["CheckFailed", error.message.as_dict(), error.status]
+    elif error is not None:
         entry["error"] = [type(error).__name__, str(error)[:500]]
     else:
         try:
@@ -533,18 +354,18 @@ def _rng_dependence(fn, probe, result, flat, kinds, after, error, changed) -> tu
         random.seed(2_147_483_629)
         np.random.seed(2_147_483)
         again = fn(*p_args, **p_kwargs)
-        probe_rng = _rng_states()
+        probe_rng = snapeffects.rng_states()
         same_result = codec.fingerprint(again) == codec.fingerprint(result)
         same_effects = all(codec.fingerprint(p) == codec.fingerprint(o) for (_, p), (_, o), k
                            in zip(p_flat, flat, kinds) if k not in ("plain", "opaque"))
-        sets = not set(_changed_rngs(probe_rng, after["rng"])) & set(changed)
+        sets = not set(snapeffects.changed_rngs(probe_rng, after["rng"])) & set(changed)
         return not (same_result and same_effects), sets
     except Exception:  # noqa: BLE001
         return True, False
     finally:
         for name, value in after["rng"].items():
-            _set_rng(name, _encode_rng(name, value))
-        _apply_globals({"env": {k: after["env"].get(k) for k in set(os.environ) | set(after["env"])
+            snapeffects.set_rng(name, snapeffects.encode_rng(name, value))
+        snapeffects.apply_globals({"env": {k: after["env"].get(k) for k in set(os.environ) | set(after["env"])
                                 if os.environ.get(k) != after["env"].get(k)},
                         "settings": {k: codec._plain(v) for k, v in after["settings"].items()}})
 
@@ -644,16 +465,6 @@ class Store:
         return here or entries
 
 
-def _leaves_refs(flat, owner=None) -> codec.Refs:
-    refs = codec.Refs()
-    for i, (_, obj) in enumerate(flat):
-        if not isinstance(obj, codec._SIMPLE):
-            refs.add_module(f"a{i}", obj) if isinstance(obj, nn.Module) else refs.add(f"a{i}", obj)
-    if owner is not None:
-        refs.add_module("self", owner)
-    return refs
-
-
 def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, owner=None):
     flat = codec.flatten(snapclass.bind(signature, args, kwargs))
     fps = _arg_fps(flat)
@@ -661,8 +472,8 @@ def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, o
     occ = _Current.counts[(name, call)]
     _Current.counts[(name, call)] += 1
     entries = store.candidates(name, call, _Current.node)
-    states = _rng_states()
-    usable = [e for e in entries if e["rng_in"] is None or _rng_digest(states, e["rng_in"]) == e["rng_in"]]
+    states = snapeffects.rng_states()
+    usable = [e for e in entries if e["rng_in"] is None or snapeffects.rng_digest(states, e["rng_in"]) == e["rng_in"]]
     if not usable:
         raise _NoAnswer(store, name, fps, rng=bool(entries))
     same_occ = [e for e in usable if e["occ"] == occ]
@@ -671,14 +482,15 @@ def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, o
         _raise("error", Text(f"snapshot cannot replay {name}: {entry['broken']}",
                              f"o snapshot não consegue repetir {name}: {entry['broken']}"))
     for index, kind, state in entry["effects"]:
-        _apply_post(flat[index][1], kind, state)
-    for index, method, a, k in entry["log"]:
-        target = flat[index][1]
-        getattr(target, method)(*codec.decode(a), **codec.decode(k))
-    if entry["rng_set"] or (entry["rng_out"] and _rng_digest(states, entry["rng_pre"]) == entry["rng_pre"]):
+        snapeffects.apply_post(flat[index][1], kind, state)
+    snapeffects.replay_log(entry["log"], flat)
+    if entry["rng_set"] or (entry["rng_out"] and snapeffects.rng_digest(states, entry["rng_pre"]) == entry["rng_pre"]):
         for key, value in entry["rng_out"].items():
-            _set_rng(key, value)
-    _apply_globals(entry["globals"])
+            snapeffects.set_rng(key, value)
+    snapeffects.apply_globals(entry["globals"])
+    if "error" in entry and entry["error"][0] == "CheckFailed":
+        _, message, status = entry["error"]
+        raise CheckFailed(Text(message["en"], message["pt-BR"]), status)
     if "error" in entry:
         import builtins
 

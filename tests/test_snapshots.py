@@ -1,9 +1,10 @@
 """Snapshots (grading/snapshot.py): the reference's recorded answers replace solutions/.
 
 * The committed snapshots are current (like `tocha sync --check`).
-* Every submission in tests/submissions/, the stubs and the solutions get the same verdict per
-  item from the snapshots as the live solutions give them (the mutant suite pins the live
-  verdicts in EXPECTED; here the reference is `--reference snapshots`).
+* Every submission in tests/submissions/, the stubs and the solutions get the same status per
+  item from the snapshots as from the live solutions. The live statuses are those of the
+  recording run itself (`tocha snapshot` grades every root live while it records, and keeps the
+  verdicts in tests/snapshot_verdicts.json); they agree with the mutant suite's EXPECTED.
 * The mechanism on small cases: exact gradients through recorded Jacobians, side effects on the
   arguments and on the random state, model classes rebuilt from blueprints and trained, loaders
   and optimizers rebuilt, and the verdicts for a call never recorded (the submission's doing:
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,9 +29,10 @@ from conftest import KIT
 from grading import snapcodec, snapshot, snaprun
 from grading.roots import ImplementationRoot
 from grading.verdict import CheckFailed
-from test_mutants import MUTANTS, expected_of
+from test_mutants import _ONLY, MUTANTS, expected_of
 
 KIT_ERRORS = ("tocha snapshot", "snapshot cannot replay", "o snapshot não consegue")
+LIVE = json.loads((KIT / snaprun.VERDICTS).read_text(encoding="utf-8")) if (KIT / snaprun.VERDICTS).is_file() else {}
 
 
 # ---------------------------------------------------------------- the committed files
@@ -57,21 +59,10 @@ def test_a_changed_check_or_solution_makes_its_snapshot_stale(tmp_path):
 
 # ---------------------------------------------------------------- verdicts: snapshots vs live
 
-def _item_statuses(result: dict) -> dict[str, list[dict]]:
-    items: dict[str, list[dict]] = {}
-    for test in result["tests"]:
-        items.setdefault(test["tags"][1], []).append(test)
-    return items
-
-
-def _replay_module(module: str, files: list[Path], workdir: Path) -> dict:
-    roots = [str(KIT / "exercises"), str(KIT / "solutions")]
-    for f in files:
-        root = workdir / module / f.stem
-        shutil.copytree(KIT / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(f, root / f"{module}.py")
-        roots.append(str(root))
-    out = workdir / f"{module}.json"
+def _replay_module(module: str, files: list[Path], workdir: Path, with_kit_roots: bool) -> dict:
+    roots = [str(KIT / "exercises"), str(KIT / "solutions")] if with_kit_roots else []
+    roots += snaprun.submission_roots(KIT, module, files, workdir)
+    out = workdir / f"{module}-{files[0].stem if files else 'kit'}.json"
     cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots,
            "--", "--reference", "snapshots"]
     proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
@@ -81,43 +72,71 @@ def _replay_module(module: str, files: list[Path], workdir: Path) -> dict:
     return {(module, Path(root).name): result for root, result in payload.items()}
 
 
+CHUNK = 10          # submissions per grading process: ex07 alone would otherwise set the wall time
+SLOW_FIRST = ("ex07_projects", "ex08_regression", "ex09_lessons")
+
+
 @pytest.fixture(scope="session")
 def replayed(tmp_path_factory) -> dict:
-    """Every module graded against the snapshots: stubs, solutions, mutants; modules in parallel,
-    the slowest first."""
+    """Every module graded against the snapshots: stubs, solutions, mutants; chunks of submissions
+    in parallel processes, the slowest modules first."""
     workdir = tmp_path_factory.mktemp("replayed")
-    by_module: dict[str, list[Path]] = {m: [] for m in snaprun.check_modules(KIT)}
+    by_module: dict[str, list[Path]] = {m: [] for m in snaprun.check_modules(KIT) if not _ONLY or m in _ONLY}
     for path in MUTANTS:
         by_module.setdefault(path.parent.name, []).append(path)
-    order = sorted(by_module, key=lambda m: (m not in ("ex07_projects", "ex09_lessons", "ex03_training"), m))
+    jobs = []
+    for module in sorted(by_module, key=lambda m: (m not in SLOW_FIRST, SLOW_FIRST.index(m) if m in SLOW_FIRST else 0, m)):
+        files = by_module[module]
+        chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)] or [[]]
+        jobs += [(module, chunk, i == 0) for i, chunk in enumerate(chunks)]
     results: dict = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for part in pool.map(lambda m: _replay_module(m, by_module[m], workdir), order):
+        for part in pool.map(lambda job: _replay_module(job[0], job[1], workdir, job[2]), jobs):
             results.update(part)
     return results
 
 
+def _live(module: str, root: str) -> dict:
+    verdicts = LIVE.get(module, {}).get(root)
+    assert verdicts is not None, f"no live verdict recorded for {module}/{root}: run `tocha snapshot`"
+    return verdicts
+
+
+def _unrooted(text: str, root: str) -> str:
+    """A hint without the folder the submission was graded in (a temporary one each run)."""
+    return re.sub(r"(/[^\s/]+)+/(?=" + re.escape(root) + r"/)", "", text)
+
+
+def _same_statuses(module: str, root: str, result: dict) -> None:
+    """The replay's status of every item is the live one, and so is its first hint, word for word."""
+    assert "tests" in result, result
+    replay = snaprun.item_verdicts(result)
+    live = _live(module, root)
+    for item, (status, hint) in replay.items():
+        assert not any(word in hint for word in KIT_ERRORS), f"{item}: the snapshot machinery failed: {hint}"
+    assert {i: v[0] for i, v in replay.items()} == {i: v[0] for i, v in live.items()}, (
+        "\n".join(f"{i}: live {live[i][0]} / snapshots {replay[i][0]}: {replay[i][1] or live[i][1]}"
+                  for i in live if i in replay and live[i][0] != replay[i][0]))
+    for item, (status, hint) in replay.items():
+        assert _unrooted(hint, root) == _unrooted(live[item][1], root), f"{item}: another hint than live"
+
+
 @pytest.mark.parametrize("path", MUTANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_snapshots_give_each_submission_its_live_verdict(path, replayed):
-    expected = expected_of(path)
-    result = replayed[(path.parent.name, path.stem)]
-    assert "tests" in result, result
-    for item, checks in _item_statuses(result).items():
-        failing = [c for c in checks if c["status"] != "passed"]
-        for c in failing:
-            assert not any(word in c["output"] for word in KIT_ERRORS), f"{item}: kit error: {c['output']}"
-        if item in expected:
-            assert failing, f"{item}: live fails it, the snapshots let it pass"
-        else:
-            assert not failing, f"{item}: live passes it, the snapshots fail it: " + "; ".join(c["output"] for c in failing)
+    module, root = path.parent.name, path.stem
+    live = _live(module, root)
+    assert {i for i, v in live.items() if v[0] != "passed"} == set(expected_of(path)), "the recorded live run " \
+        "disagrees with EXPECTED: run `tocha snapshot` again"
+    _same_statuses(module, root, replayed[(module, root)])
 
 
-def test_snapshots_grade_the_stubs_zero_and_the_solutions_full(replayed):
-    for module in snaprun.check_modules(KIT):
-        stubs, solutions = replayed[(module, "exercises")], replayed[(module, "solutions")]
-        assert stubs["score"] == 0 < stubs["max_score"], module
-        bad = [t["name"] + ": " + t["output"] for t in solutions["tests"] if t["status"] != "passed"]
-        assert solutions["score"] == solutions["max_score"], "\n".join(bad)
+@pytest.mark.parametrize("module", [m for m in snaprun.check_modules(KIT) if not _ONLY or m in _ONLY])
+def test_snapshots_grade_the_stubs_zero_and_the_solutions_full(module, replayed):
+    stubs, solutions = replayed[(module, "exercises")], replayed[(module, "solutions")]
+    assert stubs["score"] == 0 < stubs["max_score"], module
+    _same_statuses(module, "exercises", stubs)
+    bad = [t["name"] + ": " + t["output"] for t in solutions["tests"] if t["status"] != "passed"]
+    assert solutions["score"] == solutions["max_score"], "\n".join(bad)
 
 
 # ---------------------------------------------------------------- the mechanism on small cases
@@ -201,16 +220,20 @@ def test_a_recorded_result_backpropagates_exactly(tmp_path):
     assert torch.allclose(x2.grad, want[0], atol=1e-12) and torch.allclose(scale2.grad, want[1], atol=1e-12)
 
 
-def test_side_effects_on_arguments_and_random_state_are_replayed(tmp_path):
-    r = _Replayer(tmp_path)
+def _model_and_twin():
+    """Two equal Linear layers with gradients."""
     torch.manual_seed(0)
     model = nn.Linear(2, 2)
-    for p in model.parameters():
-        p.grad = torch.ones_like(p)
     twin = nn.Linear(2, 2)
     twin.load_state_dict(model.state_dict())
-    for p in twin.parameters():
+    for p in list(model.parameters()) + list(twin.parameters()):
         p.grad = torch.ones_like(p)
+    return model, twin
+
+
+def test_side_effects_on_arguments_and_random_state_are_replayed(tmp_path):
+    r = _Replayer(tmp_path)
+    model, twin = _model_and_twin()
     torch.manual_seed(5)
     live = r.recording.get("tiny", "sgd_step")(model, 0.1, noise=True)
     after_live = torch.rand(1)
@@ -228,12 +251,8 @@ def test_side_effects_on_arguments_and_random_state_are_replayed(tmp_path):
 
 def test_a_call_never_recorded_fails_even_if_swallowed_and_names_the_argument(tmp_path):
     r = _Replayer(tmp_path)
-    torch.manual_seed(0)
-    model = nn.Linear(2, 2)
-    for p in model.parameters():
-        p.grad = torch.ones_like(p)
-    twin = nn.Linear(2, 2).eval()
-    twin.load_state_dict(model.state_dict())
+    model, twin = _model_and_twin()
+    twin.eval()
     r.recording.get("tiny", "sgd_step")(model, 0.1)
     root = r.save()
     try:
