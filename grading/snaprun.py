@@ -17,9 +17,6 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import torch
-
-from . import snapshot
 from .data import KIT_ROOT
 from .text import Text, default_lang
 
@@ -31,6 +28,8 @@ def check_modules(kit: Path) -> list[str]:
 
 
 def header(kit: Path, module: str, names: dict) -> dict:
+    import torch  # not at import: `tocha` commands must start without torch
+    from . import snapshot
     solutions = {m: snapshot.sha256(kit / "solutions" / f"{m}.py") for m in sorted(names)
                  if (kit / "solutions" / f"{m}.py").is_file()}
     return {"format": snapshot.FORMAT, "module": module, "check_sha256": snapshot.sha256(kit / "checks" / f"test_{module}.py"),
@@ -39,6 +38,8 @@ def header(kit: Path, module: str, names: dict) -> dict:
 
 def stale(kit: Path, modules: list[str] | None = None) -> list[str]:
     """Check modules whose snapshot is missing or was recorded from other files."""
+    import torch  # not at import: `tocha` commands must start without torch
+    from . import snapshot
     out = []
     for module in modules or check_modules(kit):
         path = snapshot.path_for(kit / "checks" / snapshot.FOLDER, module)
@@ -98,6 +99,8 @@ def item_verdicts(payload: dict) -> dict[str, list]:
 def record_module(kit: Path, module: str, work: Path, mutants: bool) -> dict:
     """Record one module into work/fragments and merge; the body, counts, and the live verdicts of
     every root (the recording run is a live run: the kit's tests compare the replay with them)."""
+    import torch  # not at import: `tocha` commands must start without torch
+    from . import snapshot
     fragments = work / "fragments"
     roots = [str(kit / "solutions"), str(kit / "exercises")] + (_mutant_roots(kit, module, work) if mutants else [])
     out = work / f"{module}-record.json"
@@ -130,6 +133,8 @@ WROTE = Text("wrote {path}", "{path} escrito")
 def record(kit: Path, modules: list[str], mutants: bool = True, jobs: int | None = None, log=print) -> int:
     """Record, stage and verify every module in parallel; write them all only if all replay the
     solutions with full marks."""
+    import torch  # not at import: `tocha` commands must start without torch
+    from . import snapshot
     lang = default_lang()
     folder = kit / "checks" / snapshot.FOLDER
     with tempfile.TemporaryDirectory(prefix="tocha-snapshot-") as tmp:
@@ -178,6 +183,7 @@ def record(kit: Path, modules: list[str], mutants: bool = True, jobs: int | None
 
 def _verify_staged(kit: Path, module: str, staged: Path, work: Path) -> dict:
     """Grade the solutions with the staged snapshot placed next to a private copy of the check file."""
+    from . import snapshot  # not at import: `tocha` commands must start without torch
     copy_kit = work / "kit"
     (copy_kit / "checks" / snapshot.FOLDER).mkdir(parents=True, exist_ok=True)
     shutil.copy(kit / "checks" / f"test_{module}.py", copy_kit / "checks")
