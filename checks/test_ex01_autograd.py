@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from grading.compare import brief, close
+from grading.compare import brief, close, lowest_precision
 from grading.text import Text
 from grading.verdict import check, fail
 
@@ -92,7 +92,8 @@ def _compare_gradients(gradients, expected_fn, f, inputs, case):
         check(torch.is_tensor(a) and a.shape == e.shape and a.dtype == e.dtype, WRONG_META, index=index,
               shape=tuple(getattr(a, "shape", ())), dtype=getattr(a, "dtype", type(a).__name__),
               want_shape=tuple(e.shape), want_dtype=e.dtype)
-        check(close(a, e, "op"), WRONG_GRADIENT, case=case, actual=brief(a), expected=brief(e))
+        check(close(a, e, "op", computed_in=lowest_precision(*inputs)), WRONG_GRADIENT, case=case, actual=brief(a),
+              expected=brief(e))
     return actual
 
 

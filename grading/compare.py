@@ -75,8 +75,12 @@ def _tensor(x) -> torch.Tensor:
     return _plain(x)
 
 
-def close(actual, expected, kind: str = "op", device=None) -> bool:
-    """Same shape and values within the table's tolerance for `expected`'s dtype and device."""
+def close(actual, expected, kind: str = "op", device=None, computed_in: torch.dtype | None = None) -> bool:
+    """Same shape and values within the table's tolerance for `expected`'s dtype and device.
+
+    `computed_in` names the precision the values were computed in when it is lower than the
+    dtype they are carried in (float32 losses in a list of Python floats, a float32 computation
+    of a float64 input): the tolerance follows the computation, not the container."""
     try:
         with _no_torch_function():
             a_device = None
@@ -89,11 +93,23 @@ def close(actual, expected, kind: str = "op", device=None) -> bool:
             e_dtype = _dtype(e)
             if kind == "exact" or not e_dtype.is_floating_point:
                 return _equal(a, e) is True
-            tol = tolerance(kind, e_dtype, device)
+            precision = e_dtype
+            if computed_in is not None and computed_in.itemsize < e_dtype.itemsize:
+                precision = computed_in
+            tol = tolerance(kind, precision, device)
             a64, e64 = _to(a, _float64), _to(e, _float64)
             return _item(_all(_isclose(a64, e64, rtol=tol.rtol, atol=tol.atol, equal_nan=False))) is True
     except (_NotATensor, TypeError, ValueError, RuntimeError):
         return False
+
+
+def lowest_precision(*values) -> torch.dtype:
+    """The precision a result computed from `values` can have at best: the narrowest floating
+    dtype among them (a Python number is float32, torch's default)."""
+    dtypes = [_dtype(v) for v in values if _isinstance(v, _Tensor) and _dtype(v).is_floating_point]
+    if _len(dtypes) < _len(values):
+        dtypes.append(torch.get_default_dtype())
+    return min(dtypes, key=lambda d: d.itemsize)
 
 
 def max_abs_diff(actual, expected) -> float:

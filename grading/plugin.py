@@ -403,6 +403,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(TITLE_LINE.format(impl=impl, device=device, lang=lang).get(lang))
     for line in res.score_table(records, lang, terminalreporter._tw.fullwidth):
         terminalreporter.write_line(line)
+    if reference_mode(config) == "replay":
+        from . import snapshot  # not at import: torch loads only when checks run
+
+        note = snapshot.version_note(Path(str(config.rootpath)) / "checks")
+        if note is not None:
+            terminalreporter.write_line(note.get(lang))
 
 
 def pytest_sessionfinish(session, exitstatus):

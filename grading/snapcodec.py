@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .data import datasets_dir
+from .tolerances import tolerance
 
 CLASS_PREFIXES = ("torch.utils.data.", "torchvision.transforms.", "torch.nn.modules.", "torch.optim.")
 FUNCTION_PREFIXES = ("torch.", "torchvision.", "_operator.", "operator.", "math.")
@@ -345,10 +346,71 @@ def fingerprint(value) -> str:
     return h.hexdigest()[:32]
 
 
-def _feed(h, value, seen: dict, depth: int) -> None:
+def shape_print(value) -> tuple[str, list[torch.Tensor]]:
+    """(a digest of everything about `value` but its floating-point numbers, those numbers).
+
+    Two machines that build the same value with other kernels agree on the digest and differ in
+    the last bits of the numbers: a replay compares those within tolerance (`within`). A tensor
+    of more than SAMPLE numbers is kept as SAMPLE of them, evenly spread, and its sum of absolute
+    values, so a recorded call stays small."""
+    h = hashlib.sha256()
+    numbers: list[torch.Tensor] = []
+    _feed(h, value, {}, 0, numbers)
+    return h.hexdigest()[:32], numbers
+
+
+SAMPLE = 4096
+
+
+def _sample(t: torch.Tensor) -> torch.Tensor:
+    flat = t.detach().reshape(-1).cpu()
+    if flat.dtype in (torch.float16, torch.bfloat16):
+        flat = flat.float()
+    if flat.numel() <= SAMPLE:
+        return flat.clone()
+    index = torch.linspace(0, flat.numel() - 1, SAMPLE).round().long()
+    return torch.cat([flat[index], flat.double().abs().sum().reshape(1).to(flat.dtype)])
+
+
+def within(numbers: list, recorded: list) -> float:
+    """How far `numbers` are from `recorded` in units of the tolerance: at most 1 means within
+    it; inf when they cannot be compared. The tolerance is the table's "train" row for values
+    computed in float32 (a value carried in float64 may have been computed in float32, and an
+    argument may come out of several steps); half precision gets its own row."""
+    if len(numbers) != len(recorded):
+        return math.inf
+    worst = 0.0
+    for now, was in zip(numbers, recorded):
+        if now.shape != was.shape:
+            return math.inf
+        if not now.numel():
+            continue
+        half = was.dtype in (torch.float16, torch.bfloat16) or now.dtype in (torch.float16, torch.bfloat16)
+        tol = tolerance("train", torch.float16 if half else torch.float32)
+        a, b = now.double(), was.double()
+        same = (a == b) | (a.isnan() & b.isnan())
+        error = ((a - b).abs() / (tol.atol + tol.rtol * b.abs())).masked_fill(same, 0.0)
+        error = error.nan_to_num(nan=math.inf)
+        worst = max(worst, float(error.max()))
+        if worst == math.inf:
+            break
+    return worst
+
+
+def _flag_off(value) -> bool:
+    """An option left off (None or False): torch releases add such keys to optimizers' groups and
+    to layers, so they do not tell two values apart."""
+    return value is None or value is False
+
+
+def _feed(h, value, seen: dict, depth: int, numbers: list | None = None) -> None:
     add = lambda *parts: h.update(("\x1f".join(map(str, parts)) + "\x1e").encode())  # noqa: E731
     if depth > 40:
         add("deep")
+        return
+    if numbers is not None and isinstance(value, float):
+        add("float")
+        numbers.append(torch.tensor([value], dtype=torch.float64))
         return
     if isinstance(value, _SIMPLE):
         add(type(value).__name__, repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value))
@@ -360,22 +422,25 @@ def _feed(h, value, seen: dict, depth: int) -> None:
     if isinstance(value, torch.Tensor):
         add("tensor", qualname(value), value.dtype, tuple(value.shape), value.device.type, value.requires_grad,
             value.grad_fn is not None)
-        h.update(value.detach().cpu().contiguous().numpy().tobytes() if value.dtype != torch.bfloat16
-                 else value.detach().float().cpu().numpy().tobytes())
+        if numbers is not None and (value.is_floating_point() or value.is_complex()):
+            numbers.append(_sample(torch.view_as_real(value) if value.is_complex() else value))
+        else:
+            h.update(value.detach().cpu().contiguous().numpy().tobytes() if value.dtype != torch.bfloat16
+                     else value.detach().float().cpu().numpy().tobytes())
         if value.is_leaf and value.grad is not None:
             add("grad")
-            _feed(h, value.grad, seen, depth + 1)
+            _feed(h, value.grad, seen, depth + 1, numbers)
         return
     if isinstance(value, (tuple, list)):
         add(type(value).__name__, len(value))
         for v in value:
-            _feed(h, v, seen, depth + 1)
+            _feed(h, v, seen, depth + 1, numbers)
         return
     if isinstance(value, dict):
         add("dict", len(value))
         for k, v in value.items():
-            _feed(h, k, seen, depth + 1)
-            _feed(h, v, seen, depth + 1)
+            _feed(h, k, seen, depth + 1, numbers)
+            _feed(h, v, seen, depth + 1, numbers)
         return
     if isinstance(value, (torch.dtype, torch.device, torch.Size)):
         add(type(value).__name__, value)
@@ -385,22 +450,22 @@ def _feed(h, value, seen: dict, depth: int) -> None:
         for name, m in value.named_modules():
             add(name, qualname(m), m.training)
             for key, v in m.__dict__.items():
-                if key not in _MODULE_INTERNALS and _is_simple(v):
+                if key not in _MODULE_INTERNALS and _is_simple(v) and not _flag_off(v):
                     add(key, repr(v))
         for name, t in list(value.named_parameters()) + list(value.named_buffers()):
             add(name)
-            _feed(h, t, seen, depth + 1)
+            _feed(h, t, seen, depth + 1, numbers)
         return
     if isinstance(value, torch.optim.Optimizer):
         add("optim", qualname(value))
         for group in value.param_groups:
-            add(sorted((k, repr(v)) for k, v in group.items() if k != "params"))
+            add(sorted((k, repr(v)) for k, v in group.items() if k != "params" and not _flag_off(v)))
             for p in group["params"]:
-                _feed(h, p, seen, depth + 1)
+                _feed(h, p, seen, depth + 1, numbers)
                 state = value.state.get(p, {})
                 for k in sorted(state):
                     add(k)
-                    _feed(h, state[k], seen, depth + 1)
+                    _feed(h, state[k], seen, depth + 1, numbers)
         return
     if isinstance(value, torch.Generator):
         add("generator")
@@ -409,14 +474,14 @@ def _feed(h, value, seen: dict, depth: int) -> None:
     if isinstance(value, torch.utils.data.DataLoader):
         add("loader", value.batch_size, value.drop_last, qualname(value.sampler), value.num_workers,
             function_name(value.collate_fn) or qualname(value.collate_fn))
-        _feed(h, value.dataset, seen, depth + 1)
+        _feed(h, value.dataset, seen, depth + 1, numbers)
         gen = getattr(value.sampler, "generator", None) or value.generator
         if gen is not None:
-            _feed(h, gen, seen, depth + 1)
+            _feed(h, gen, seen, depth + 1, numbers)
         return
     if isinstance(value, torch.utils.data.TensorDataset):
         add("tensor dataset")
-        _feed(h, value.tensors, seen, depth + 1)
+        _feed(h, value.tensors, seen, depth + 1, numbers)
         return
     if qualname(value).startswith(VISION_PREFIX):
         add("vision", qualname(value), getattr(value, "root", ""), getattr(value, "train", ""), repr(value.transform))
@@ -426,11 +491,11 @@ def _feed(h, value, seen: dict, depth: int) -> None:
         _feed_code(h, value.__code__, add)
         for cell in value.__closure__ or ():
             try:
-                _feed(h, cell.cell_contents, seen, depth + 1)
+                _feed(h, cell.cell_contents, seen, depth + 1, numbers)
             except ValueError:
                 add("empty cell")
         if value.__defaults__:
-            _feed(h, value.__defaults__, seen, depth + 1)
+            _feed(h, value.__defaults__, seen, depth + 1, numbers)
         return
     if isinstance(value, types.MethodType):
         add("method", qualname(value.__self__), value.__func__.__qualname__)
@@ -442,12 +507,14 @@ def _feed(h, value, seen: dict, depth: int) -> None:
 
 
 def _feed_code(h, code, add) -> None:
-    h.update(code.co_code)
-    add(code.co_names, code.co_varnames[:code.co_argcount])
+    """A function's code as the same source reads on every Python: where it starts, the names and
+    constants it uses (the bytecode changes between Python releases)."""
+    add(code.co_qualname if hasattr(code, "co_qualname") else code.co_name, code.co_firstlineno,
+        code.co_names, code.co_varnames[:code.co_argcount])
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             _feed_code(h, const, add)
-        else:
+        elif const is not None:
             add(repr(const))
 
 

@@ -33,7 +33,8 @@ def header(kit: Path, module: str, names: dict) -> dict:
     solutions = {m: snapshot.sha256(kit / "solutions" / f"{m}.py") for m in sorted(names)
                  if (kit / "solutions" / f"{m}.py").is_file()}
     return {"format": snapshot.FORMAT, "module": module, "check_sha256": snapshot.sha256(kit / "checks" / f"test_{module}.py"),
-            "solutions": solutions, "torch": torch.__version__.split("+")[0], "device": "cpu", "seed_offset": 0}
+            "solutions": solutions, "torch": torch.__version__.split("+")[0], "versions": snapshot.library_versions(),
+            "device": "cpu", "seed_offset": 0}
 
 
 def stale(kit: Path, modules: list[str] | None = None) -> list[str]:
