@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,6 +96,18 @@ def item_verdicts(payload: dict) -> dict[str, list]:
         if status != "passed" and not seen[1]:
             seen[1] = test["output"]
     return items
+
+
+def unrooted(text: str, root: str) -> str:
+    """A hint without the folder the submission was graded in (a temporary one each run)."""
+    return re.sub(r"(/[^\s/]+)+/(?=" + re.escape(root) + r"/)", "", text)
+
+
+def same_verdicts(replayed: dict, recorded: dict, root: str) -> bool:
+    """Whether two `item_verdicts` agree on every item's status and first hint."""
+    def plain(verdicts):
+        return {item: (status, unrooted(hint, root)) for item, (status, hint) in verdicts.items()}
+    return plain(replayed) == plain(recorded)
 
 
 def record_module(kit: Path, module: str, work: Path, mutants: bool) -> dict:

@@ -55,6 +55,7 @@ computation of the reference models as torch operations (as the hints do). No so
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import random
 import sys
@@ -92,6 +93,18 @@ DIFF_RNG = Text("the random number generator was in another state (a correct sol
                 "before this call)",
                 "o gerador de números aleatórios estava em outro estado (uma solução correta sorteia outros números "
                 "antes dessa chamada)")
+# Arguments this close to a recorded call (in units of the tolerance) but not within it may come
+# from a correct submission on a machine that rounds otherwise: the kit cannot tell, so it says so
+# ("error", no points) rather than blame the student.
+NEAR_MISS = 100.0
+CANNOT_ANSWER = Text(
+    "the recorded reference answers cannot judge this check on this machine: {call} was called with arguments "
+    "close to, but not within the tolerance of, the recorded ones. This is the kit's limit, not necessarily your "
+    "mistake: ask your teacher to grade it with the live reference (pytest checks --reference PATH).",
+    "as respostas gravadas da referência não conseguem julgar esta verificação nesta máquina: {call} foi chamada "
+    "com argumentos próximos dos gravados, mas fora da tolerância. É um limite do kit, não necessariamente um erro "
+    "seu: peça ao seu professor que avalie com a referência ao vivo (pytest checks --reference PASTA).",
+)
 DIFF_NONE = Text("never made with these arguments in the recorded run", "nunca feita com esses argumentos na execução gravada")
 STALE = Text(
     "the reference's recorded answers ({file}) do not match this check file or the solutions they were recorded "
@@ -513,18 +526,22 @@ class Store:
         here = [e for e in entries if e["node"] == node]
         return here or entries
 
-    def nearest(self, name: str, shape: str, numbers: list, node: str, usable) -> tuple[str | None, list]:
-        """(fingerprint, entries) of the recorded call whose arguments are the closest to these
-        within tolerance (same structure, same random state where it matters); (None, []) if none.
-        The arguments of a correct submission built on another machine differ in the last bits."""
+    def nearest(self, name: str, shape: str, numbers: list, node: str, usable) -> tuple[str | None, list, float]:
+        """(fingerprint, entries, distance) of the recorded call whose arguments are the closest to
+        these (same structure, same random state where it matters; distance in units of the
+        tolerance, see codec.within); the entries are empty when even the closest is not within
+        tolerance. The arguments of a correct submission built on another machine differ from the
+        recorded ones in the last bits."""
         pool = [e for e in self.calls.get(name, []) if e.get("shape") == shape and usable(e)]
         pool = [e for e in pool if e["node"] == node] or pool
         best, best_fp = math.inf, None
         for entry in pool:
             distance = codec.within(numbers, entry["numbers"])
-            if distance <= 1 and distance < best:
+            if distance < best:
                 best, best_fp = distance, entry["fp"]
-        return best_fp, [e for e in pool if e["fp"] == best_fp]
+        if best > 1:
+            return None, [], best
+        return best_fp, [e for e in pool if e["fp"] == best_fp], best
 
 
 def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, owner=None):
@@ -538,14 +555,15 @@ def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, o
 
     entries = store.candidates(name, call, _Current.node)
     usable = [e for e in entries if fits_rng(e)]
+    distance = 0.0
     if not usable:
         shape, numbers = _call_shape(flat, owner)
-        near, usable = store.nearest(name, shape, numbers, _Current.node, fits_rng)
+        near, usable, distance = store.nearest(name, shape, numbers, _Current.node, fits_rng)
         call = near or call
     occ = _Current.counts[(name, call)]
     _Current.counts[(name, call)] += 1
     if not usable:
-        raise _NoAnswer(store, name, fps, rng=bool(entries))
+        raise _NoAnswer(store, name, fps, rng=bool(entries), distance=distance)
     same_occ = [e for e in usable if e["occ"] == occ]
     entry = (same_occ or usable)[0 if same_occ else min(occ, len(usable) - 1)]
     if entry.get("broken"):
@@ -576,19 +594,21 @@ def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, o
 class _NoAnswer(Exception):
     """No recorded answer fits this call; `verdict()` raises what the check reports."""
 
-    def __init__(self, store, name, fps, rng):
+    def __init__(self, store, name, fps, rng, distance=math.inf):
         super().__init__(name)
-        self.args_ = (store, name, fps, rng)
+        self.args_ = (store, name, fps, rng, distance)
 
     def verdict(self):
         _mismatch(*self.args_)
 
 
-def _mismatch(store: Store, name: str, fps: list, rng: bool):
+def _mismatch(store: Store, name: str, fps: list, rng: bool, distance: float = math.inf):
     if store.stale:
         _raise("error", STALE.format(file=store.path.name))
     short = name.split(".")[-1]
     shown = f"{short}({', '.join(d for _, _, d in fps[:4])}{', ...' if len(fps) > 4 else ''})"
+    if distance <= NEAR_MISS:
+        _raise("error", CANNOT_ANSWER.format(call=shown))
     if rng:
         _raise("failed", Text(MISMATCH.en.format(call=shown, diff=DIFF_RNG.en, name=short),
                               MISMATCH.pt.format(call=shown, diff=DIFF_RNG.pt, name=short)))

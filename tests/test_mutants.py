@@ -5,12 +5,16 @@ Each file `tests/submissions/<module>/<name>.py` is a whole replacement for `<mo
 dropped into a copy of the solutions. It declares, at top level,
     EXPECTED = {"item": "word the item's first hint must contain", ...}
 (an empty dict for a correct variant). Items it does not name must pass.
+
+TOCHA_MUTANT_MODULES=ex01_autograd,... grades only those modules; TOCHA_MUTANT_ARGS passes pytest
+options to every grading run (`--device cuda` verifies the CUDA rows of the tolerance table).
 """
 from __future__ import annotations
 
 import ast
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,7 +45,8 @@ def _grade_module(module: str, files: list[Path], workdir: Path) -> dict:
         shutil.copy(f, root / f"{module}.py")
         roots.append(str(root))
     out = workdir / f"{module}.json"
-    cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots]
+    cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots,
+           "--", *shlex.split(os.environ.get("TOCHA_MUTANT_ARGS", ""))]  # e.g. "--device cuda" on a GPU machine
     proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
                           env={**os.environ, "TOCHA_LANG": "en"})
     assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]

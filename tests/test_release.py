@@ -28,9 +28,9 @@ def released(tmp_path_factory) -> Path:
     return out
 
 
-def _grade(repo: Path, impl: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+def _grade(repo: Path, impl: Path, tmp_path: Path, **machine: str) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / f"{impl.name}.json"
-    env = {**os.environ, "PYTHONPATH": str(repo), "TOCHA_LANG": "en"}
+    env = {**os.environ, "PYTHONPATH": str(repo), "TOCHA_LANG": "en", **machine}
     proc = subprocess.run([sys.executable, "-m", "pytest", "checks", "--impl", str(impl), "--rootdir", str(repo),
                            "-p", "no:cacheprovider", "--score-json", str(out), "-q"],
                           cwd=repo, capture_output=True, text=True, env=env, timeout=900)
@@ -104,3 +104,23 @@ def test_verify_accepts_the_release_and_names_every_tampering(released, tmp_path
     cli = subprocess.run([sys.executable, "-m", "grading.cli", "verify", str(repo), "--manifest",
                           str(released / release.MANIFEST)], capture_output=True, text=True, env={**os.environ, "TOCHA_LANG": "en"})
     assert cli.returncode == 1 and "changed: checks/test_ex02_forward.py" in cli.stdout
+
+
+@pytest.mark.parametrize("machine", [{"ATEN_CPU_CAPABILITY": "default"},
+                                     {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "1"}],
+                         ids=["generic-kernels", "avx2-mkl-compatible-1-thread"])
+def test_released_checks_give_full_marks_on_other_cpu_kernels(released, tmp_path, machine):
+    """The snapshots were recorded with this machine's kernels; a student's rounds the last bits
+    otherwise (other CPU, BLAS path, thread count). A correct submission still gets every point."""
+    proc, full = _grade(released, KIT / "solutions", tmp_path, **machine)
+    failing = [t["name"] + ": " + t["output"] for t in full.get("tests", []) if t["status"] != "passed"]
+    assert full.get("score") == TOTAL, "\n".join(failing) or proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_replay_says_plainly_that_it_runs_on_the_cpu(released, tmp_path):
+    """A release has no reference to run on a GPU: asked for one, it says what to do instead."""
+    env = {**os.environ, "PYTHONPATH": str(released), "TOCHA_LANG": "en"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex01_autograd.py", "--device", "cuda",
+                           "-p", "no:cacheprovider", "-q"], cwd=released, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 4 and "replay on the CPU only" in proc.stderr, proc.stdout[-2000:] + proc.stderr[-2000:]
