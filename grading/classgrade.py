@@ -78,10 +78,10 @@ DONE_LINE = Text("{student}: {total}/{max_score} · {status}", "{student}: {tota
 FAILED_LINE = Text("{student}: {status}", "{student}: {status}")
 SUMMARY = Text("{graded} graded in {elapsed}, {unchanged} unchanged, {failed} not graded · wrote {out}/grades.csv, "
                "{out}/results/, {out}/class.json",
-               "{graded} avaliados em {elapsed}, {unchanged} sem mudança, {failed} não avaliados · gravado "
+               "avaliados: {graded} em {elapsed}; sem mudança: {unchanged}; não avaliados: {failed} · gravado "
                "{out}/grades.csv, {out}/results/, {out}/class.json")
 INTERRUPTED = Text("interrupted: {graded} graded and kept; run the same command again to grade the rest",
-                   "interrompido: {graded} avaliados e guardados; rode o mesmo comando de novo para avaliar o resto")
+                   "interrompido: {graded} aluno(s) avaliado(s) e guardado(s); rode o mesmo comando de novo para avaliar o resto")
 FATAL = Text("tocha grade cannot grade here: {why}", "tocha grade não consegue avaliar aqui: {why}")
 NO_LEDGER = Text("{path} is not the output of `tocha grade` (no grade.json)",
                  "{path} não é a saída de `tocha grade` (falta grade.json)")

@@ -33,7 +33,7 @@ HIST_TITLE = Text("Scores", "Notas")
 HIST_X = Text("score (% of the points)", "nota (% dos pontos)")
 HIST_Y = Text("students", "alunos")
 HIST_NOTE = Text("{n} students graded; bins of {width:.0f} points of percentage, the last one includes 100 %.",
-                 "{n} alunos avaliados; faixas de {width:.0f} pontos percentuais, a última inclui 100 %.")
+                 "alunos avaliados: {n}; faixas de {width:.0f} pontos percentuais, a última inclui 100 %.")
 MODULES_TITLE = Text("Modules", "Módulos")
 ITEMS_TITLE = Text("Items", "Itens")
 ITEMS_NOTE = Text("An item passes when every one of its checks passes. Hardest items first in the chart.",
