@@ -81,6 +81,15 @@ def discover(checks_dir: Path = CHECKS_DIR) -> dict[str, dict[str, int]]:
     return curriculum
 
 
+def module_names(values) -> list[str]:
+    """Module names as a teacher types them: comma- or space-separated (`ex01,ex03` or `ex01 ex03`)."""
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 def resolve_modules(names, curriculum) -> list[str]:
     """Module names or prefixes (`ex03`, `ex03_training`) to curriculum modules, in order."""
     if not names:
@@ -166,7 +175,8 @@ class ModuleResult:
 
 
 def _strip_status(output: str, status: str, lang: str) -> str:
-    for label in (STATUS.get(status, Text(status, status)).get(lang), status):
+    label_of = STATUS.get(status, Text(status, status))
+    for label in (label_of.get(lang), *(label_of.get(other) for other in LANGS), status):
         if output == label:
             return ""
         if output.startswith(label + ": "):
