@@ -17,6 +17,7 @@ together complete; `tocha grade merge SHARD_DIR... --out DIR` joins them.
 from __future__ import annotations
 
 import ast
+import datetime
 import hashlib
 import importlib.metadata
 import os
@@ -35,7 +36,7 @@ from .classout import Ledger, Row
 from .classpool import Fatal, Outcome, Pool
 from .data import KIT_ROOT
 from .intake import Prepared, list_entries, prepare
-from .loop import CHECKS_DIR, discover, resolve_modules
+from .loop import CHECKS_DIR, discover, module_names, resolve_modules
 from .progress import Progress, duration
 from .text import Text, default_lang
 
@@ -52,8 +53,20 @@ HELP = {
                 "pasta de saída (grades.csv, results/, class.json)"),
     "jobs": Text("students graded at once (default: the CPU count)",
                  "alunos avaliados ao mesmo tempo (padrão: número de CPUs)"),
-    "modules": Text("only these modules, comma-separated (ex01,ex03_training)",
-                    "só estes módulos, separados por vírgula (ex01,ex03_training)"),
+    "modules": Text("only these modules, comma- or space-separated (ex01,ex03_training or ex01 ex03)",
+                    "só estes módulos, separados por vírgula ou espaço (ex01,ex03_training ou ex01 ex03)"),
+    "student": Text("grade only this student again (their entry's name, or its path); repeatable",
+                    "avaliar de novo só este aluno (o nome da entrada, ou o caminho dela); pode repetir"),
+    "roster": Text("CSV mapping each entry's name to the student's id and e-mail (columns student,id,email)",
+                   "CSV que liga o nome de cada entrada ao id e ao e-mail do aluno (colunas student,id,email)"),
+    "export": Text("also write the gradebook CSV this LMS imports (canvas.csv, moodle.csv); repeatable",
+                   "gravar também o CSV de notas que este AVA importa (canvas.csv, moodle.csv); pode repetir"),
+    "assignment": Text("the assignment's name in the LMS export (default: tocha)",
+                       "o nome da tarefa na exportação para o AVA (padrão: tocha)"),
+    "deadline": Text("the deadline, ISO time (2026-03-01T23:59, local time unless it has a zone)",
+                     "o prazo, hora ISO (2026-03-01T23:59, hora local se não tiver fuso)"),
+    "late_penalty": Text("percent of the points off per day (or part of one) after --deadline",
+                         "porcentagem dos pontos descontada por dia (ou fração) depois de --deadline"),
     "timeout_scale": Text("multiply every check's timeout and every module's budget",
                           "multiplicar o tempo limite de cada verificação e de cada módulo"),
     "shard": Text("grade only slice I of N (1-based), e.g. 2/4", "avaliar só a fatia I de N (a partir de 1), ex. 2/4"),
@@ -78,11 +91,13 @@ DONE_LINE = Text("{student}: {total}/{max_score} · {status}", "{student}: {tota
 FAILED_LINE = Text("{student}: {status}", "{student}: {status}")
 SUMMARY = Text("{graded} graded in {elapsed}, {unchanged} unchanged, {failed} not graded · wrote {out}/grades.csv, "
                "{out}/results/, {out}/class.json",
-               "{graded} avaliados em {elapsed}, {unchanged} sem mudança, {failed} não avaliados · gravado "
+               "avaliados: {graded} em {elapsed}; sem mudança: {unchanged}; não avaliados: {failed} · gravado "
                "{out}/grades.csv, {out}/results/, {out}/class.json")
 INTERRUPTED = Text("interrupted: {graded} graded and kept; run the same command again to grade the rest",
-                   "interrompido: {graded} avaliados e guardados; rode o mesmo comando de novo para avaliar o resto")
+                   "interrompido: {graded} aluno(s) avaliado(s) e guardado(s); rode o mesmo comando de novo para avaliar o resto")
 FATAL = Text("tocha grade cannot grade here: {why}", "tocha grade não consegue avaliar aqui: {why}")
+UNKNOWN_STUDENT = Text("no entry for --student {names}", "nenhuma entrada para --student {names}")
+BAD_OPTION = Text("tocha grade: bad option: {why}", "tocha grade: opção inválida: {why}")
 NO_LEDGER = Text("{path} is not the output of `tocha grade` (no grade.json)",
                  "{path} não é a saída de `tocha grade` (falta grade.json)")
 MERGE_SETTINGS = Text("{path} was graded with other settings or another kit than {first}",
@@ -105,7 +120,13 @@ def add_command(sub) -> None:
     p.add_argument("shards", nargs="*", metavar="SHARD_DIR", help=h["shards"])
     p.add_argument("--out", required=True, help=h["out"])
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=h["jobs"])
-    p.add_argument("--modules", default=None, help=h["modules"])
+    p.add_argument("--modules", nargs="+", default=None, metavar="MODULE", help=h["modules"])
+    p.add_argument("--student", action="append", default=None, metavar="NAME", help=h["student"])
+    p.add_argument("--roster", default=None, metavar="CSV", help=h["roster"])
+    p.add_argument("--export", action="append", default=[], choices=classout.EXPORTS, help=h["export"])
+    p.add_argument("--assignment", default="tocha", help=h["assignment"])
+    p.add_argument("--deadline", default=None, metavar="ISO", help=h["deadline"])
+    p.add_argument("--late-penalty", type=float, default=0.0, metavar="PCT_PER_DAY", help=h["late_penalty"])
     p.add_argument("--timeout-scale", type=float, default=1.0, help=h["timeout_scale"])
     p.add_argument("--shard", default=None, metavar="I/N", help=h["shard"])
     p.add_argument("--force", action="store_true", help=h["force"])
@@ -208,17 +229,36 @@ class _Run:
         self.elapsed, self.fatal = 0.0, ""
         self.taken_in = False  # the ledger on disk is this run's (until then it is the last run's)
         self.progress: Progress | None = None
+        self.submitted: dict[str, str] = {}
+        self.curriculum = discover(CHECKS_DIR)
+
+    def chosen(self, by_student: dict) -> set[str] | None:
+        """The students --student names (an entry's name or its path), or None: everyone."""
+        if not self.args.student:
+            return None
+        names = {Path(name).name.removesuffix(".zip") for name in self.args.student}
+        unknown = names - set(by_student)
+        if unknown:
+            raise Fatal(UNKNOWN_STUDENT.format(names=", ".join(sorted(unknown))).get(self.lang))
+        return names
 
     def intake(self, entries, shard, before: Ledger | None, staging: Path,
                curriculum: list[str]) -> list[tuple[str, str]]:
         """Stage every student of this shard; keep the ones whose digest did not change (unless
         --force). Returns (student, root) for those to grade."""
         by_student = {e.student: e for e in entries if self.out not in [q.resolve() for q in e.paths]}
+        chosen = self.chosen(by_student)
         work = []
         for student in shard_of(list(by_student), shard):
-            prepared = prepare(by_student[student], staging / student, self.modules, curriculum)
             old = before.students.get(student) if before is not None else None
-            if (not self.args.force and old is not None and old.graded and old.digest == prepared.digest
+            if chosen is not None and student not in chosen:  # --student: everyone else stays as graded
+                if old is not None:
+                    self.ledger.students[student] = old
+                continue
+            prepared = prepare(by_student[student], staging / student, self.modules, curriculum)
+            self.submitted[student] = submitted_at(by_student[student])
+            if (not self.args.force and chosen is None and old is not None and old.graded
+                    and old.digest == prepared.digest
                     and classout.results_path(self.out, student).is_file()):
                 self.ledger.students[student] = old
                 shutil.rmtree(prepared.root, ignore_errors=True)
@@ -262,11 +302,13 @@ class _Run:
             if prepared.problems:
                 payload["output"] += " · " + status.get(self.lang)
             classout.write_json(result, payload)
+            classout.write_feedback(self.out, outcome.student, payload, self.lang, self.curriculum, self.modules)
             row = classout.scored_row(records, status, prepared.digest, prepared.gradable,
                                       sum(r.duration for r in records), outcome.elapsed_s)
             self.graded += 1
             line = DONE_LINE.format(student=outcome.student, total=row.total, max_score=row.max_score,
                                     status=status.get(self.lang))
+        row.submitted_at, row.graded_at = self.submitted.get(outcome.student, ""), classout.now_iso()
         self.ledger.students[outcome.student] = row  # after the results file: never marked graded without it
         self.ledger.save(self.out)
         shutil.rmtree(prepared.root, ignore_errors=True)
@@ -288,7 +330,13 @@ def cmd_grade(args, stream=None) -> int:
     if not submissions.is_dir():
         return _fail(NOT_A_FOLDER.format(path=submissions), lang, stream)
     curriculum = discover(CHECKS_DIR)
-    modules = resolve_modules([m for m in (args.modules or "").split(",") if m.strip()], curriculum)
+    modules = resolve_modules(module_names(args.modules), curriculum)
+    try:
+        outputs = classout.Outputs(classout.load_roster(Path(args.roster)) if args.roster else {},
+                                   classout.LatePolicy.parse(args.deadline, args.late_penalty),
+                                   tuple(dict.fromkeys(args.export)), args.assignment)
+    except (OSError, ValueError) as exc:
+        return _fail(BAD_OPTION.format(why=exc), lang, stream)
     config = {"modules": modules, "lang": lang, "timeout_scale": args.timeout_scale, "device": args.device,
               "reference": str(Path(args.reference).expanduser().resolve()) if args.reference else None,
               "kit": kit_digest(modules, args.reference)}
@@ -305,11 +353,13 @@ def cmd_grade(args, stream=None) -> int:
         code = run.grade(work, stream)
     except KeyboardInterrupt:
         code = 130
+    except Fatal as exc:  # --student names no entry
+        run.fatal, code = str(exc), 2
     finally:
         signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(staging, ignore_errors=True)
         if run.taken_in:
-            classout.write_summaries(out, run.ledger, modules, lang, curriculum)
+            classout.write_summaries(out, run.ledger, modules, lang, curriculum, outputs)
     if run.progress is not None:
         run.progress.close()
     if code == 130:
@@ -320,6 +370,26 @@ def cmd_grade(args, stream=None) -> int:
         stream.write(SUMMARY.format(graded=run.graded, elapsed=duration(run.elapsed), unchanged=run.unchanged,
                                     failed=run.failed, out=out).get(lang) + "\n")
     return code
+
+
+def submitted_at(entry) -> str:
+    """When the entry was handed in: the newest modification time of its files (a folder's,
+    links not followed, version-control folders left out) or of the .zip itself."""
+    newest = 0.0
+    for path in entry.paths:
+        if not path.is_dir():
+            newest = max(newest, path.lstat().st_mtime)
+            continue
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if d not in (".git", ".hg", "__pycache__")]
+            for name in files:
+                try:
+                    newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime)
+                except OSError:
+                    pass
+    if not newest:
+        return ""
+    return datetime.datetime.fromtimestamp(newest).astimezone().isoformat(timespec="seconds")
 
 
 def _interrupt(signum, frame):

@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from .classout import Ledger
 from .classstats import summarize
 from .report import CSS, _badge, _bar, _inline
 from .text import Text, default_lang
@@ -33,7 +34,7 @@ HIST_TITLE = Text("Scores", "Notas")
 HIST_X = Text("score (% of the points)", "nota (% dos pontos)")
 HIST_Y = Text("students", "alunos")
 HIST_NOTE = Text("{n} students graded; bins of {width:.0f} points of percentage, the last one includes 100 %.",
-                 "{n} alunos avaliados; faixas de {width:.0f} pontos percentuais, a última inclui 100 %.")
+                 "alunos avaliados: {n}; faixas de {width:.0f} pontos percentuais, a última inclui 100 %.")
 MODULES_TITLE = Text("Modules", "Módulos")
 ITEMS_TITLE = Text("Items", "Itens")
 ITEMS_NOTE = Text("An item passes when every one of its checks passes. Hardest items first in the chart.",
@@ -277,8 +278,9 @@ document.querySelectorAll('#students th[data-sort]').forEach(function (th, col) 
 """
 
 
-def load_class(folder: Path) -> tuple[dict[str, dict], dict[str, str]]:
-    """{student: payload} from DIR/results/*.json and {student: status} from DIR/grades.csv."""
+def load_class(folder: Path, lang: str | None = None) -> tuple[dict[str, dict], dict[str, str]]:
+    """{student: payload} from DIR/results/*.json and {student: status} from DIR/grades.csv (in
+    `lang` from the ledger, grade.json, which keeps both languages)."""
     results: dict[str, dict] = {}
     for path in sorted((folder / "results").glob("*.json")):
         try:
@@ -292,6 +294,9 @@ def load_class(folder: Path) -> tuple[dict[str, dict], dict[str, str]]:
             for row in csv.DictReader(handle):
                 if row.get("student"):
                     statuses[row["student"]] = (row.get("status") or "ok").strip() or "ok"
+    ledger = Ledger.load(folder) if lang else None
+    if ledger is not None:
+        statuses.update({student: row.status_of(lang) for student, row in ledger.students.items()})
     for student, payload in results.items():
         if "tests" not in payload and statuses.get(student, "ok") == "ok":
             statuses[student] = f"unreadable results: {payload.get('error', 'no tests')}"
@@ -299,8 +304,8 @@ def load_class(folder: Path) -> tuple[dict[str, dict], dict[str, str]]:
 
 
 def write_class_report(folder: Path, out: Path, lang: str) -> Path:
-    results, statuses = load_class(folder)
-    stats = summarize(results, statuses)
+    results, statuses = load_class(folder, lang)
+    stats = summarize(results, statuses, lang=lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(build_html(stats, str(folder), lang), encoding="utf-8")
     return out

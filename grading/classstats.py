@@ -77,13 +77,14 @@ def _graded(payload: dict | None) -> bool:
 
 
 def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
-              curriculum: dict[str, dict[str, int]] | None = None) -> dict:
+              curriculum: dict[str, dict[str, int]] | None = None, lang: str | None = None) -> dict:
     """Class statistics from {student: results payload}.
 
     `statuses` (student -> "ok" or what was wrong with the entry, as in grades.csv) labels the
     rows; a student is graded when their payload has tests (a student with a module missing is
     graded, with that status). Rates and the histogram are over graded students; every student
-    has a row.
+    has a row. Hints are in `lang` where the results carry it (`tocha grade` keeps both
+    languages), else in the language each student was graded in.
     """
     statuses = dict(statuses or {})
     curriculum = curriculum if curriculum is not None else discover()
@@ -92,7 +93,7 @@ def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
     for student in students:
         payload = results.get(student)
         if _graded(payload):
-            parsed[student] = parse_results(payload, payload_lang(payload), curriculum)
+            parsed[student] = parse_results(payload, lang or payload_lang(payload), curriculum)
 
     # module and item order: the curriculum's, then anything else in the order first seen
     modules: dict[str, dict[str, int]] = {}

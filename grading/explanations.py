@@ -71,7 +71,7 @@ _add("ex01_autograd", "gradients", "building", (
     "Trabalhe com cópias novas das entradas que exigem gradiente; os tensores de quem chamou ficam como estavam.\n"
     "Números viram tensores float32 de dimensão 0; tensores mantêm formato e dtype.\n"
     "Uma entrada que a função não usa não tem gradiente no grafo: devolva zeros.\n"
-    "Devolva tensores desligados (detached) e garanta que uma segunda chamada dê o mesmo resultado (nada acumula).",
+    "Devolva tensores desconectados do grafo (detach) e garanta que uma segunda chamada dê o mesmo resultado (nada acumula).",
 ))
 
 _add("ex01_autograd", "gradient_descent", "building", (
@@ -92,7 +92,7 @@ _add("ex01_autograd", "gradient_descent", "building", (
     "Exatamente n_steps atualizações, cada uma x ← x − lr·∇f(x).\n"
     "A atualização dentro de torch.no_grad(), para x continuar folha.\n"
     "Limpe x.grad depois de cada atualização (zere ou atribua None).\n"
-    "Comece de uma cópia: o x0 de quem chamou não muda; devolva x desligado, com o formato de x0.",
+    "Comece de uma cópia: o x0 de quem chamou não muda; devolva x desconectado do grafo (detach), com o formato de x0.",
 ))
 
 # ---------------------------------------------------------------- ex02_forward
@@ -200,7 +200,7 @@ _add("ex03_training", "train_step", "modulo4", (
     "One training step is always the same five moves: forward, loss, clear the old gradients, "
     "backward, optimizer step. Their order matters: PyTorch adds new gradients to whatever is "
     "already in .grad.",
-    "Um passo de treino é sempre o mesmo de cinco movimentos: forward, loss, limpar os "
+    "Um passo de treino é sempre a mesma sequência de cinco etapas: forward, loss, limpar os "
     "gradientes antigos, backward, passo do otimizador. A ordem importa: o PyTorch soma os "
     "gradientes novos ao que já está em .grad.",
 ), (
@@ -286,7 +286,7 @@ _add("ex03_training", "linear_regression_gd", "building", (
     "No nn, no optim; return w and b detached and each epoch's loss from before its update.",
     "Primeiro a semente, depois w com randn e b zero, ambos exigindo gradiente.\n"
     "Atualize w e b sob torch.no_grad() e depois limpe os dois gradientes.\n"
-    "Sem nn, sem optim; devolva w e b desligados e a loss de cada época de antes da atualização.",
+    "Sem nn, sem optim; devolva w e b desconectados do grafo (detach) e a loss de cada época de antes da atualização.",
 ))
 
 # ---------------------------------------------------------------- ex04_gradients
@@ -687,7 +687,7 @@ _add("ex09_lessons", "train_with_tensorboard", "modulo4", (
     "Per batch: the usual five moves, then log the batch loss as a float at a global step.\n"
     "Per epoch: log the mean loss per sample at the epoch index.\n"
     "Use the writer you are given and flush it before returning.",
-    "Por batch: os cinco movimentos de sempre, depois registre a loss do batch como float num passo global.\n"
+    "Por batch: as cinco etapas de sempre, depois registre a loss do batch como float num passo global.\n"
     "Por época: registre a loss média por amostra no índice da época.\n"
     "Use o writer recebido e faça flush antes de devolver.",
 ))

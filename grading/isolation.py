@@ -45,7 +45,7 @@ from _pytest.runner import runtestprotocol
 
 from . import notices
 from .roots import IMPORT_HOOKS
-from .text import TIMED_OUT, Text
+from .text import TIMED_OUT, Text, tag
 from .verdict import OUTPUT_LIMIT, STATUSES
 
 # Taken before any submission code can replace them.
@@ -370,7 +370,7 @@ class _Module:
         lang = self.plugin.lang_of(config)
         if verdict is not None:
             status, message, duration = verdict
-            shown = f"[{status}] {message.get(lang)}" if isinstance(message, Text) else None
+            shown = f"{tag(status, lang)} {message.get(lang)}" if isinstance(message, Text) else tag(status, lang)
             if phases is None:
                 phases = [{"when": "setup", "outcome": "passed", "longrepr": None, "duration": 0.0, "sections": []},
                           {"when": "call", "outcome": "failed", "longrepr": shown, "duration": duration, "sections": []},
@@ -382,7 +382,8 @@ class _Module:
         for p in phases or []:
             report = TestReport(item.nodeid, item.location, keywords, p["outcome"], p["longrepr"], p["when"],
                                 sections=p["sections"], duration=p["duration"], start=0.0, stop=p["duration"],
-                                user_properties=list(item.user_properties))
+                                user_properties=list(item.user_properties),
+                                tocha_status=verdict[0] if verdict is not None else None)
             ihook.pytest_runtest_logreport(report=report)
         ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
         if verdict is not None:

@@ -4,9 +4,14 @@ Everything here stands on the results file the pytest plugin writes (`--score-js
 form: per row `tags = [module, item, status]`, `output = status + ": " + hint`). The checks always
 run in a `python -m pytest` subprocess: student code is never imported in this process.
 
+The commands grade the kit the student stands in: the first folder from the current one upward
+that holds checks/ and exercises/ (the installed kit when there is none), and say which.
+
 Results are cached per module (TOCHA_CACHE, else ~/.cache/tocha), keyed by a fingerprint of
 everything that can change the verdict: the module's file and the sibling files it imports, the
 reference's, the check file and the grading engine. `tocha status` re-runs only what changed.
+Hints are kept in both languages, so switching `--lang` re-runs nothing, and a plain
+`pytest checks` run refreshes the same cache (grading/plugin.py).
 """
 from __future__ import annotations
 
@@ -26,8 +31,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .data import KIT_ROOT
-from .text import STATUS, Text, default_lang
+from .data import KIT_ROOT, find_kit, resolve_root
+from .text import LANGS, STATUS, Text, default_lang
 
 CHECKS_DIR = KIT_ROOT / "checks"
 # Worst status first: the worst among an item's checks names the item (as in the score table).
@@ -76,6 +81,15 @@ def discover(checks_dir: Path = CHECKS_DIR) -> dict[str, dict[str, int]]:
     return curriculum
 
 
+def module_names(values) -> list[str]:
+    """Module names as a teacher types them: comma- or space-separated (`ex01,ex03` or `ex01 ex03`)."""
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
 def resolve_modules(names, curriculum) -> list[str]:
     """Module names or prefixes (`ex03`, `ex03_training`) to curriculum modules, in order."""
     if not names:
@@ -92,11 +106,10 @@ def resolve_modules(names, curriculum) -> list[str]:
     return [m for m in curriculum if m in chosen]
 
 
-def resolve_root(value: str) -> Path:
-    """'exercises' / 'solutions' name the kit's folders; anything else is a path from here."""
-    if value in ("exercises", "solutions") and (KIT_ROOT / value).is_dir():
-        return (KIT_ROOT / value).resolve()
-    return Path(value).expanduser().resolve()
+def current_kit() -> tuple[Path, bool]:
+    """(the kit to grade, whether it was found from the current folder upward)."""
+    found = find_kit()
+    return (found, True) if found is not None else (KIT_ROOT, False)
 
 
 # ---------------------------------------------------------------- results
@@ -108,8 +121,9 @@ class ItemResult:
     earned: int = 0
     possible: int = 0
     status: str = "skipped"
-    hint: str = ""
+    hint: str = ""  # in the language asked for
     checks: list[dict] = field(default_factory=list)
+    hints: dict = field(default_factory=dict)  # {"en": ..., "pt-BR": ...}
 
     @property
     def done(self) -> bool:
@@ -120,9 +134,10 @@ class ItemResult:
 class ModuleResult:
     module: str
     items: list[ItemResult] = field(default_factory=list)
-    problem: str = ""  # the checks could not run at all
+    problem: str = ""  # the checks could not run at all (in the language asked for)
     fingerprint: str = ""
     seconds: float = 0.0
+    problems: dict = field(default_factory=dict)  # the problem in each language
 
     @property
     def earned(self) -> int:
@@ -144,19 +159,37 @@ class ModuleResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModuleResult":
+    def from_dict(cls, data: dict, lang: str = "en") -> "ModuleResult":
         items = [ItemResult(**i) for i in data.get("items", [])]
         return cls(data["module"], items, data.get("problem", ""), data.get("fingerprint", ""),
-                   data.get("seconds", 0.0))
+                   data.get("seconds", 0.0), data.get("problems", {})).localize(lang)
+
+    def localize(self, lang: str) -> "ModuleResult":
+        """Every hint and the problem in `lang` (where the results carry it)."""
+        for item in self.items:
+            item.hint = item.hints.get(lang, item.hint)
+            for check in item.checks:
+                check["hint"] = check.get("hints", {}).get(lang, check["hint"])
+        self.problem = self.problems.get(lang, self.problem)
+        return self
 
 
 def _strip_status(output: str, status: str, lang: str) -> str:
-    for label in (STATUS.get(status, Text(status, status)).get(lang), status):
+    label_of = STATUS.get(status, Text(status, status))
+    for label in (label_of.get(lang), *(label_of.get(other) for other in LANGS), status):
         if output == label:
             return ""
         if output.startswith(label + ": "):
             return output[len(label) + 2:]
     return output
+
+
+def _hints(test: dict, status: str, lang: str) -> dict:
+    """A row's hint in every language it carries (`extra_data.hint`, else `output` in `lang`)."""
+    both = (test.get("extra_data") or {}).get("hint") if isinstance(test.get("extra_data"), dict) else None
+    if isinstance(both, dict) and all(isinstance(both.get(lg), str) for lg in LANGS):
+        return {lg: both[lg] for lg in LANGS}
+    return {lang: _strip_status(str(test.get("output", "")), status, lang)}
 
 
 def parse_results(payload: dict, lang: str, curriculum: dict[str, dict[str, int]],
@@ -175,12 +208,14 @@ def parse_results(payload: dict, lang: str, curriculum: dict[str, dict[str, int]
         module, item, status = tags[0], tags[1], tags[2]
         if module not in order:
             order.append(module)
+        hints = _hints(test, status, lang)
         rows.setdefault((module, item), []).append({
             "check": str(test.get("name", "")).split(" › ")[-1],
             "score": test.get("score", 0) or 0,
             "max_score": test.get("max_score", 0) or 0,
             "status": status,
-            "hint": _strip_status(str(test.get("output", "")), status, lang),
+            "hint": hints.get(lang, next(iter(hints.values()))),
+            "hints": hints,
         })
     wanted = modules if modules is not None else [m for m in curriculum if m in order] + [
         m for m in order if m not in curriculum]
@@ -197,7 +232,8 @@ def parse_results(payload: dict, lang: str, curriculum: dict[str, dict[str, int]
                 item.possible = int(sum(c["max_score"] for c in checks))
                 statuses = {c["status"] for c in checks}
                 item.status = next((s for s in PRECEDENCE if s in statuses), sorted(statuses)[0])
-                item.hint = next((c["hint"] for c in checks if c["status"] != "passed" and c["hint"]), "")
+                first = next((c for c in checks if c["status"] != "passed" and c["hint"]), None)
+                item.hint, item.hints = (first["hint"], dict(first["hints"])) if first else ("", {})
             result.items.append(item)
         out[module] = result
     return out
@@ -237,12 +273,15 @@ def _root_files(root: Path, module: str) -> list[Path]:
     return sorted(files)
 
 
-def fingerprint(module: str, impl: Path, ref: Path, lang: str) -> str:
+def fingerprint(module: str, impl: Path, ref: Path, kit: Path) -> str:
+    """What the verdict of `module` depends on; the language is not part of it (hints are kept
+    in both)."""
+    checks = Path(kit) / "checks"
     digest = hashlib.sha1()
-    digest.update(f"{module}\0{impl}\0{ref}\0{lang}\0{sys.executable}\0".encode())
-    paths = [CHECKS_DIR / f"test_{module}.py", CHECKS_DIR / "snapshots" / f"{module}.pt"]
+    digest.update(f"{module}\0{impl}\0{ref}\0{sys.executable}\0".encode())
+    paths = [checks / f"test_{module}.py", checks / "snapshots" / f"{module}.pt"]
     paths += _root_files(impl, module) + _root_files(ref, module)
-    paths += sorted(p for p in (KIT_ROOT / "grading").glob("*.py") if p.name not in _ENGINE_SKIP)
+    paths += sorted(p for p in Path(__file__).parent.glob("*.py") if p.name not in _ENGINE_SKIP)
     for path in paths:
         digest.update(str(path).encode() + b"\0")
         try:
@@ -260,26 +299,26 @@ def cache_dir() -> Path:
     return Path(base) / "tocha"
 
 
-def _cache_file(impl: Path, lang: str) -> Path:
+def _cache_file(impl: Path) -> Path:
     key = hashlib.sha1(str(impl).encode()).hexdigest()[:12]
-    return cache_dir() / f"results-{key}-{lang}.json"
+    return cache_dir() / f"results-{key}.json"
 
 
 def load_cache(impl: Path, lang: str) -> dict[str, ModuleResult]:
     try:
-        data = json.loads(_cache_file(impl, lang).read_text(encoding="utf-8"))
-        return {m: ModuleResult.from_dict(d) for m, d in data.get("modules", {}).items()}
+        data = json.loads(_cache_file(impl).read_text(encoding="utf-8"))
+        return {m: ModuleResult.from_dict(d, lang) for m, d in data.get("modules", {}).items()}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
 
-def save_cache(impl: Path, lang: str, fresh: dict[str, ModuleResult]) -> None:
-    path = _cache_file(impl, lang)
+def save_cache(impl: Path, fresh: dict[str, ModuleResult]) -> None:
+    path = _cache_file(impl)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        cached = load_cache(impl, lang)
+        cached = load_cache(impl, "en")
         cached.update(fresh)
-        payload = {"impl": str(impl), "lang": lang, "modules": {m: r.to_dict() for m, r in cached.items()}}
+        payload = {"impl": str(impl), "modules": {m: r.to_dict() for m, r in cached.items()}}
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, ensure_ascii=False)
@@ -303,7 +342,7 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_checks(modules: list[str], impl: Path, lang: str, curriculum, progress=None,
+def run_checks(modules: list[str], impl: Path, lang: str, curriculum, kit: Path, progress=None,
                reference: str = "solutions", timeout: float = RUN_TIMEOUT_S) -> dict[str, ModuleResult]:
     """Run the checks of `modules` in one pytest subprocess; one ModuleResult per module."""
     if not modules:
@@ -311,12 +350,12 @@ def run_checks(modules: list[str], impl: Path, lang: str, curriculum, progress=N
     fd, out = tempfile.mkstemp(prefix="tocha-score-", suffix=".json")
     os.close(fd)
     os.unlink(out)
-    cmd = [sys.executable, "-m", "pytest", *[str(CHECKS_DIR / f"test_{m}.py") for m in modules],
+    cmd = [sys.executable, "-m", "pytest", *[str(Path(kit) / "checks" / f"test_{m}.py") for m in modules],
            "--impl", str(impl), "--reference", reference, "--lang", lang, "--score-json", out,
-           "-p", "no:cacheprovider", "--color=no"]
+           "--rootdir", str(kit), "-p", "no:cacheprovider", "--color=no"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOCHA_LANG": lang}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=kit, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     chunks: list[str] = []
 
@@ -358,13 +397,15 @@ def run_checks(modules: list[str], impl: Path, lang: str, curriculum, progress=N
         elif len(modules) > 1:  # find which module broke the run
             results = {}
             for m in modules:
-                results.update(run_checks([m], impl, lang, curriculum, progress, reference, timeout))
+                results.update(run_checks([m], impl, lang, curriculum, kit, progress, reference, timeout))
             return results
         else:
             tail = "\n".join(output.strip().splitlines()[-12:])
             broken = parse_results({"tests": []}, lang, curriculum, modules)
+            problem = CHECKS_DID_NOT_RUN.format(code=proc.returncode, tail=tail)
             for result in broken.values():
-                result.problem = CHECKS_DID_NOT_RUN.format(code=proc.returncode, tail=tail).get(lang)
+                result.problems = problem.as_dict()
+                result.localize(lang)
             return broken
     results = parse_results(payload, lang, curriculum, modules)
     for result in results.values():
@@ -372,15 +413,24 @@ def run_checks(modules: list[str], impl: Path, lang: str, curriculum, progress=N
     return results
 
 
-def results_for(modules: list[str], impl: Path, lang: str, curriculum, *, fresh: bool = False,
+def store(ran: dict[str, ModuleResult], prints: dict[str, str], impl: Path) -> None:
+    """Cache fresh results under their fingerprints; a run that broke or timed out is tried
+    again next time."""
+    for module, result in ran.items():
+        flaky = result.problem or any(i.status == "timed out" for i in result.items)
+        result.fingerprint = "" if flaky else prints[module]
+    save_cache(impl, ran)
+
+
+def results_for(modules: list[str], impl: Path, lang: str, curriculum, kit: Path, *, fresh: bool = False,
                 cached_only: bool = False, progress=None, reference: str = "solutions"):
     """ModuleResults for `modules` (cached where nothing changed) and the list of modules re-run."""
-    ref = resolve_root(reference)
+    ref = resolve_root(reference, kit)
     cached = {} if fresh else load_cache(impl, lang)
     have: dict[str, ModuleResult] = {}
     stale = []
     for module in modules:
-        print_ = fingerprint(module, impl, ref, lang)
+        print_ = fingerprint(module, impl, ref, kit)
         hit = cached.get(module)
         if hit is not None and (cached_only or hit.fingerprint == print_):
             have[module] = hit
@@ -389,29 +439,38 @@ def results_for(modules: list[str], impl: Path, lang: str, curriculum, *, fresh:
         else:
             stale.append((module, print_))
     if stale:
-        ran = run_checks([m for m, _ in stale], impl, lang, curriculum, progress, reference)
-        for module, print_ in stale:  # a run that broke or timed out is tried again next time
-            flaky = ran[module].problem or any(i.status == "timed out" for i in ran[module].items)
-            ran[module].fingerprint = "" if flaky else print_
-        save_cache(impl, lang, ran)
+        ran = run_checks([m for m, _ in stale], impl, lang, curriculum, kit, progress, reference)
+        store(ran, dict(stale), impl)
         have.update(ran)
     return [have[m] for m in modules if m in have], [m for m, _ in stale]
 
 
-def cached_result(module: str, impl: Path, lang: str, reference: str = "solutions") -> ModuleResult | None:
+def cached_result(module: str, impl: Path, lang: str, kit: Path, reference: str = "solutions") -> ModuleResult | None:
     """The cached result of `module` if it is still up to date, else None (never runs anything)."""
     hit = load_cache(impl, lang).get(module)
-    if hit is not None and hit.fingerprint == fingerprint(module, impl, resolve_root(reference), lang):
+    if hit is not None and hit.fingerprint == fingerprint(module, impl, resolve_root(reference, kit), kit):
         return hit
     return None
 
 
-def next_item(results: list[ModuleResult]) -> ItemResult | None:
-    for module in results:
-        for item in module.items:
-            if not item.done:
-                return item
-    return None
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def next_item(results: list[ModuleResult], impl: Path | None = None) -> ItemResult | None:
+    """The item the student is working on: the first started item that does not pass yet in the
+    module saved last (else the latest such module in the curriculum); with none started, the
+    first item not done. An older module left failing does not pull the student back."""
+    started = [(position, module) for position, module in enumerate(results)
+               if any(i.status in ("failed", "error", "timed out") for i in module.items)]
+    if started:
+        _, module = max(started, key=lambda pair: (
+            _mtime(impl / f"{pair[1].module}.py") if impl is not None else 0, pair[0]))
+        return next(i for i in module.items if i.status in ("failed", "error", "timed out"))
+    return next((item for module in results for item in module.items if not item.done), None)
 
 
 # ---------------------------------------------------------------- text
@@ -437,6 +496,12 @@ ALL_DONE = Text("Everything passes: {earned}/{possible}. Well done!",
 FROM_CACHE = Text("(results from the last run; nothing changed since)",
                   "(resultados da última execução; nada mudou desde então)")
 NO_RESULTS = Text("no results yet: run `tocha status` first.", "ainda sem resultados: rode `tocha status` antes.")
+GRADING = Text("grading {impl} with the checks of {kit}", "avaliando {impl} com os testes de {kit}")
+GRADING_INSTALLED = Text(
+    "grading {impl} with the checks of the installed kit {kit} (no folder with checks/ and exercises/ in {here} "
+    "or above it)",
+    "avaliando {impl} com os testes do kit instalado {kit} (nenhuma pasta com checks/ e exercises/ em {here} "
+    "nem acima dela)")
 
 WATCH_TITLE = Text("tocha watch · {impl} · language: {lang}", "tocha watch · {impl} · idioma: {lang}")
 WATCH_RUNNING = Text("running the checks of {module} …", "rodando os testes de {module} …")
@@ -532,8 +597,10 @@ def module_file(impl: Path, module: str) -> str:
     return display_root(impl / f"{module}.py")
 
 
-def render_status(results: list[ModuleResult], impl: Path, lang: str, style: Style, from_cache: bool) -> list[str]:
-    lines = [style.bold(STATUS_TITLE.format(impl=display_root(impl), lang=lang).get(lang)), ""]
+def render_status(results: list[ModuleResult], impl: Path, lang: str, style: Style, from_cache: bool,
+                  where: str = "") -> list[str]:
+    lines = [style.bold(STATUS_TITLE.format(impl=display_root(impl), lang=lang).get(lang))]
+    lines += [style.paint(where, "2"), ""] if where else [""]
     mod_w = max([len(r.module) for r in results] + [len(TOTAL.get(lang))]) + 2
     item_w = max([len(i.item) for r in results for i in r.items] + [8]) + 2
     for result in results:
@@ -562,7 +629,7 @@ def render_status(results: list[ModuleResult], impl: Path, lang: str, style: Sty
     if from_cache:
         lines.append(style.paint(FROM_CACHE.get(lang), "2"))
     lines.append("")
-    nxt = next_item(results)
+    nxt = next_item(results, impl)
     if nxt is None:
         broken = [r for r in results if r.problem]
         if not broken:
@@ -603,16 +670,39 @@ def _lang(args) -> str:
     return getattr(args, "lang", None) or default_lang()
 
 
+@dataclass
+class Where:
+    """What a student command grades: the kit it found (or the installed one) and the folder."""
+    kit: Path
+    found: bool
+    impl: Path
+    lang: str
+
+    @classmethod
+    def of(cls, args) -> "Where":
+        kit, found = current_kit()
+        return cls(kit, found, resolve_root(args.impl, kit), _lang(args))
+
+    @property
+    def curriculum(self) -> dict[str, dict[str, int]]:
+        return discover(self.kit / "checks")
+
+    def line(self) -> str:
+        """The line that says which folder is graded with which kit's checks."""
+        text = GRADING if self.found else GRADING_INSTALLED
+        return text.format(impl=self.impl, kit=self.kit, here=Path.cwd()).get(self.lang)
+
+
 def cmd_status(args, out=None) -> int:
     out = out or sys.stdout
-    lang = _lang(args)
-    impl = resolve_root(args.impl)
-    curriculum = discover()
+    where = Where.of(args)
+    lang, impl, kit = where.lang, where.impl, where.kit
+    curriculum = where.curriculum
     modules = resolve_modules(args.modules, curriculum)
-    ref = resolve_root(args.reference)
+    ref = resolve_root(args.reference, kit)
     if not args.cached:
         cached = {} if args.fresh else load_cache(impl, lang)
-        stale = [m for m in modules if m not in cached or cached[m].fingerprint != fingerprint(m, impl, ref, lang)]
+        stale = [m for m in modules if m not in cached or cached[m].fingerprint != fingerprint(m, impl, ref, kit)]
         if stale:
             print(RUNNING.format(n=len(stale), names=", ".join(stale)).get(lang), file=sys.stderr, flush=True)
 
@@ -620,12 +710,12 @@ def cmd_status(args, out=None) -> int:
         if sys.stderr.isatty():
             print(CHECKING.format(module=module).get(lang), file=sys.stderr, flush=True)
 
-    results, ran = results_for(modules, impl, lang, curriculum, fresh=args.fresh, cached_only=args.cached,
+    results, ran = results_for(modules, impl, lang, curriculum, kit, fresh=args.fresh, cached_only=args.cached,
                                progress=progress, reference=args.reference)
     if not results:
         print(NO_RESULTS.get(lang), file=out)
         return 1
-    for line in render_status(results, impl, lang, Style(out), from_cache=not ran):
+    for line in render_status(results, impl, lang, Style(out), from_cache=not ran, where=where.line()):
         print(line, file=out)
     return 2 if any(r.problem for r in results) else 0
 
@@ -634,14 +724,14 @@ def cmd_hint(args, out=None) -> int:
     from . import explanations as ex
 
     out = out or sys.stdout
-    lang = _lang(args)
-    impl = resolve_root(args.impl)
+    where = Where.of(args)
+    lang, impl, kit = where.lang, where.impl, where.kit
     style = Style(out)
-    curriculum = discover()
+    curriculum = where.curriculum
     name = args.item
     if not name:  # the next thing to do, from the last results
-        results = [r for r in (cached_result(m, impl, lang, args.reference) for m in curriculum) if r]
-        nxt = next_item(results) if results else None
+        results = [r for r in (cached_result(m, impl, lang, kit, args.reference) for m in curriculum) if r]
+        nxt = next_item(results, impl) if results else None
         name = nxt.item if nxt else next(iter(next(iter(curriculum.values()), {})), None)
         if name is None:
             print(NO_RESULTS.get(lang), file=out)
@@ -667,9 +757,9 @@ def cmd_hint(args, out=None) -> int:
     for point in entry.points(lang):
         lines += [("  " + bullet + line[4:]) if i == 0 else line
                   for i, line in enumerate(_wrap(point, width, "    "))]
-    result = cached_result(entry.module, impl, lang, args.reference)
+    result = cached_result(entry.module, impl, lang, kit, args.reference)
     item = next((i for i in result.items if i.item == entry.item), None) if result else None
-    lines.append("")
+    lines += ["", style.paint(where.line(), "2")]
     if item is not None and item.status != "skipped":
         lines.append(style.bold(HINT_STATE.format(earned=item.earned, possible=item.possible,
                                                   status=STATUS[item.status].get(lang)).get(lang)))
@@ -699,15 +789,15 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 def cmd_watch(args, out=None) -> int:
     out = out or sys.stdout
-    lang = _lang(args)
-    impl = resolve_root(args.impl)
-    curriculum = discover()
+    where = Where.of(args)
+    lang, impl, kit = where.lang, where.impl, where.kit
+    curriculum = where.curriculum
     modules = resolve_modules(args.modules, curriculum) if args.modules else list(curriculum)
     style = Style(out)
     clear = out.isatty() and not args.no_clear
     latest: dict[str, ModuleResult] = {}
     for module in modules:
-        hit = cached_result(module, impl, lang, args.reference)
+        hit = cached_result(module, impl, lang, kit, args.reference)
         if hit is not None:
             latest[module] = hit
 
@@ -719,13 +809,13 @@ def cmd_watch(args, out=None) -> int:
         if clear:
             out.write("\033[H\033[2J\033[3J")
         header = style.bold(WATCH_TITLE.format(impl=display_root(impl), lang=lang).get(lang))
-        text = "\n".join([style.plain(header), ""] + lines) + "\n"
+        text = "\n".join([style.plain(header), style.plain(style.paint(where.line(), "2")), ""] + lines) + "\n"
         out.write(text)
         out.flush()
 
     def run(module) -> ModuleResult:
         show([style.plain(WATCH_RUNNING.format(module=module).get(lang))])
-        result, _ = results_for([module], impl, lang, curriculum, reference=args.reference)
+        result, _ = results_for([module], impl, lang, curriculum, kit, reference=args.reference)
         latest[module] = result[0]
         return result[0]
 
@@ -734,7 +824,7 @@ def cmd_watch(args, out=None) -> int:
         for module in modules[start:] + modules[:start]:
             if module == after:
                 continue
-            hit = cached_result(module, impl, lang, args.reference)  # None when anything changed
+            hit = cached_result(module, impl, lang, kit, args.reference)  # None when anything changed
             if hit is None or not hit.complete:
                 return module
         return None

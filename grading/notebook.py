@@ -524,15 +524,32 @@ def write_notebook(nb: dict, path: Path) -> None:
 
 # ---------------------------------------------------------------- the command
 
+HELP = Text(
+    "write an nbgrader course (source notebooks and nbgrader_config.py) from solutions/ and checks/",
+    "gravar um curso do nbgrader (notebooks de origem e nbgrader_config.py) a partir de solutions/ e checks/")
+DESCRIPTION = Text(
+    "Each module becomes source/<module>/<module>.ipynb: the solution cells nbgrader clears for the "
+    "release, and one test cell per item that runs the kit's own checks on the notebook's code, worth "
+    "the item's points. The kernels that run the notebooks (the students' and autograde's) need the kit "
+    "installed: pip install -e PATH/TO/tocha.",
+    "Cada módulo vira source/<módulo>/<módulo>.ipynb: as células de solução que o nbgrader limpa na "
+    "distribuição e uma célula de teste por item, que roda os testes do próprio kit no código do notebook e "
+    "vale os pontos do item. Os kernels que rodam os notebooks (os dos alunos e o do autograde) precisam do "
+    "kit instalado: pip install -e CAMINHO/DO/tocha.")
+
+
 def add_command(sub) -> None:
-    p = sub.add_parser("nbgrader", help="write an nbgrader course (source notebooks and nbgrader_config.py) "
-                                        "from solutions/ and checks/")
+    from .text import default_lang
+
+    lang = default_lang()
+    p = sub.add_parser("nbgrader", help=HELP.get(lang), description=DESCRIPTION.get(lang))
     p.add_argument("course", help="the course folder to write (created if missing)")
     p.add_argument("--course-id", default="tocha", help="nbgrader's CourseDirectory.course_id (default: tocha)")
     p.add_argument("--lang", default=None, choices=["en", "pt-BR"],
                    help="language of the test cells' hints (default: TOCHA_LANG, else LANG, else en)")
     p.add_argument("--modules", nargs="*", default=None,
-                   help="only these modules (ex01 or ex01_autograd; default: every module with checks)")
+                   help="only these modules, comma- or space-separated (ex01 or ex01_autograd; default: every "
+                        "module with checks)")
     p.add_argument("--timeout-scale", type=float, default=1.0,
                    help="multiply every check's time limit (and so the cell time limit) for slow machines")
     p.add_argument("--cell-timeout", type=int, default=None,
@@ -544,11 +561,13 @@ def add_command(sub) -> None:
 def _run_command(args) -> int:
     from .text import default_lang
 
+    from .loop import module_names
+
     modules = None
     if args.modules:
         known = curriculum_modules()
         modules = []
-        for name in args.modules:
+        for name in module_names(args.modules):
             match = [m for m in known if m == name or m.split("_")[0] == name]
             if not match:
                 print(f"unknown module: {name} (known: {', '.join(known)})")

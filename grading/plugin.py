@@ -27,9 +27,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from . import guard as _guard  # noqa: E402
 from . import isolation  # noqa: E402
 from . import results as res  # noqa: E402
-from .data import KIT_ROOT  # noqa: E402
+from . import data  # noqa: E402
 from .roots import ImplementationRoot  # noqa: E402
-from .text import TITLE_LINE, default_lang  # noqa: E402
+from .text import STATUS, TITLE_LINE, default_lang, tag  # noqa: E402
 from .verdict import CheckFailed, CheckTimeout, classify, traceback_text  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -37,6 +37,8 @@ DEFAULT_MODULE_TIMEOUT_S = 300.0
 _RECORDS = pytest.StashKey[list]()
 _META = pytest.StashKey[dict]()
 _TIMEOUT = pytest.StashKey[float]()
+_PARTIAL = pytest.StashKey[set]()  # modules some of whose checks were deselected
+_PRINTS = pytest.StashKey[dict]()  # fingerprints of the modules a plain run grades (grading/loop.py)
 
 
 def pytest_addoption(parser):
@@ -82,13 +84,8 @@ def pytest_configure(config):
 
 
 def resolve_root(value: str, config) -> Path:
-    """'exercises'/'solutions' name the kit's folders; anything else is a path."""
-    if value in ("exercises", "solutions"):
-        for base in (Path(config.rootpath), KIT_ROOT):
-            if (base / value).is_dir():
-                return (base / value).resolve()
-        return (KIT_ROOT / value).resolve()
-    return Path(value).expanduser().resolve()
+    """'exercises'/'solutions' name the folders of the kit pytest runs in; anything else is a path."""
+    return data.resolve_root(value, Path(config.rootpath))
 
 
 def reference_mode(config) -> str:
@@ -127,9 +124,24 @@ def module_of(node) -> str:
     return Path(str(node.fspath)).stem.removeprefix("test_")
 
 
+def check_key(item) -> str:
+    """`module::name` with the parameter ids escaped as pytest escaped them before ids were shown
+    as written (pytest_make_parametrize_id below): seeds and recorded snapshots stay keyed alike."""
+    name = "".join(c if ord(c) < 128 else c.encode("unicode_escape").decode("ascii") for c in item.name)
+    return f"{module_of(item)}::{name}"
+
+
 def seed_of(item) -> int:
     offset = item.config.getoption("--seed-offset") or 0
-    return (zlib.crc32(f"{module_of(item)}::{item.name}".encode()) + offset) % (2**31)
+    return (zlib.crc32(check_key(item).encode()) + offset) % (2**31)
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    """Parameter ids as written (`2x² + 3y³`), not escaped (`2x\\xb2 + 3y\\xb3`): a string with
+    no control character and no backslash is shown as is."""
+    if isinstance(val, str) and not val.isascii() and val.isprintable() and "\\" not in val:
+        return val
+    return None
 
 
 # ---------------------------------------------------------------- timeouts
@@ -291,7 +303,7 @@ def _snapshot_bookkeeping(request):
         return
     from . import snapshot
 
-    snapshot.begin_check(f"{module_of(request.node)}::{request.node.name}", Path(str(request.node.fspath)))
+    snapshot.begin_check(check_key(request.node), Path(str(request.node.fspath)))
     yield
     if reference_mode(request.config) == "record":
         request.getfixturevalue("ref").recorder.flush()
@@ -383,16 +395,35 @@ def pytest_runtest_makereport(item, call):
         reason = str(excinfo.value) if excinfo is not None else "skipped"
         outcome, longrepr = "skipped", (str(item.path), (item.location[1] or 0) + 1, reason)
     else:
-        outcome, longrepr = "failed", f"[{status}] {record.text(lang_of(item.config))}"
+        lang = lang_of(item.config)
+        outcome, longrepr = "failed", f"{tag(status, lang)} {record.text(lang)}"
         if status == "error" and excinfo is not None and not replaced and not isinstance(excinfo.value, CheckFailed):
             longrepr += "\n\n" + traceback_text(excinfo.value, excinfo.tb, root, Path(str(item.path)))
     sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
     add_record(item.config, record)
     return TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), outcome, longrepr, call.when,
-                      sections, call.duration, call.start, call.stop, user_properties=item.user_properties)
+                      sections, call.duration, call.start, call.stop, user_properties=item.user_properties,
+                      tocha_status=status)
 
 
+def detailed(config) -> bool:
+    """-v: every check's failure and every item on its own row, not-started ones too."""
+    return config.getoption("verbose") > 0
+
+
+def pytest_report_teststatus(report, config):
+    """A check whose item is not started yet is neither a failure block nor a FAILED line (the
+    score table gives its module one line); -v shows it as a failure, with its hint."""
+    if getattr(report, "tocha_status", None) == "not started" and report.failed and not detailed(config):
+        word = STATUS["not started"].get(lang_of(config))
+        return word, "n", (word.upper(), {"yellow": True})
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The score table, after pytest's failures and its short summary: what a student reads last."""
+    yield
     records = config.stash[_RECORDS]
     if not records:
         return
@@ -401,7 +432,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     device = known_device(config) or device_of(config)
     terminalreporter.write_sep("=", res.TITLE.get(lang))
     terminalreporter.write_line(TITLE_LINE.format(impl=impl, device=device, lang=lang).get(lang))
-    for line in res.score_table(records, lang, terminalreporter._tw.fullwidth):
+    for line in res.score_table(records, lang, terminalreporter._tw.fullwidth, detail=detailed(config)):
         terminalreporter.write_line(line)
     if reference_mode(config) == "replay":
         from . import snapshot  # not at import: torch loads only when checks run
@@ -411,16 +442,68 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             terminalreporter.write_line(note.get(lang))
 
 
+# ---------------------------------------------------------------- the student's results cache
+
+def pytest_deselected(items):
+    for item in items:
+        if item.get_closest_marker("item") is not None:
+            item.config.stash.setdefault(_PARTIAL, set()).add(module_of(item))
+
+
+def pytest_collection_finish(session):
+    """Fingerprint, before anything runs, the modules a plain `pytest checks` grades: their
+    results then refresh the cache `tocha status` and `tocha hint` read."""
+    config = session.config
+    if (config.getoption("--impl") != "exercises" or config.getoption("--reference") != "solutions"
+            or config.getoption("--seed-offset") or config.getoption("--device") != "auto"
+            or reference_mode(config) == "record" or config.option.collectonly):
+        return
+    from . import loop
+
+    partial = config.stash.get(_PARTIAL, set())
+    prints = {}
+    for item in session.items:
+        module = module_of(item)
+        if item.get_closest_marker("item") is None or module in prints or module in partial:
+            continue
+        kit = Path(str(item.fspath)).parent.parent
+        if kit != Path(config.rootpath) or any("::" in arg and module in arg for arg in config.args):
+            continue
+        prints[module] = loop.fingerprint(module, resolve_root("exercises", config),
+                                          resolve_root("solutions", config), kit)
+    config.stash[_PRINTS] = prints
+
+
+def _refresh_cache(session, payload: dict) -> None:
+    """Store the modules every graded check of which ran (-x, -k or a crash leave some out)."""
+    config = session.config
+    prints = dict(config.stash.get(_PRINTS, {}))
+    if not prints:
+        return
+    from . import loop
+
+    recorded = {r.nodeid for r in config.stash[_RECORDS]}
+    for item in session.items:
+        if item.get_closest_marker("item") is not None and item.nodeid not in recorded:
+            prints.pop(module_of(item), None)
+    if prints:
+        curriculum = loop.discover(Path(config.rootpath) / "checks")
+        ran = loop.parse_results(payload, lang_of(config), curriculum, list(prints))
+        loop.store(ran, prints, resolve_root("exercises", config))
+
+
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     records = config.stash[_RECORDS]
     _guard.activate(None)
     path = config.getoption("--score-json")
+    elapsed = time.perf_counter() - config.stash[_META]["started"]
+    payload = res.gradescope(records, lang_of(config), elapsed)
     if path:
-        elapsed = time.perf_counter() - config.stash[_META]["started"]
-        res.write_json(Path(path), res.gradescope(records, lang_of(config), elapsed))
+        res.write_json(Path(path), payload)
     if not records:
         return
+    _refresh_cache(session, payload)
     earned, possible = res.totals(records)
     if earned < possible and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

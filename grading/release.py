@@ -235,8 +235,22 @@ def _verify(args) -> int:
     return 1 if bad else 0
 
 
+RELEASE_HELP = Text("write the student repository (no solutions) into OUTDIR",
+                    "gravar o repositório dos alunos (sem soluções) em OUTDIR")
+RELEASE_DESCRIPTION = Text(
+    "OUTDIR gets what students clone: exercises/ (the stubs), checks/ with the snapshots `tocha snapshot` "
+    "recorded (the reference's answers, so no solutions are needed), the grading package, the GitHub "
+    "Actions workflow `tocha classroom` generates and tocha-manifest.json; `tocha verify` compares a "
+    "student's repository with that manifest.",
+    "OUTDIR recebe o que os alunos clonam: exercises/ (os esboços), checks/ com os snapshots que o "
+    "`tocha snapshot` gravou (as respostas da referência, então as soluções não vão junto), o pacote de "
+    "avaliação, o workflow do GitHub Actions que o `tocha classroom` gera e tocha-manifest.json; o "
+    "`tocha verify` compara o repositório de um aluno com esse manifesto.")
+
+
 def add_commands(sub) -> None:
-    p = sub.add_parser("release", help="write the student repository (no solutions) into OUTDIR")
+    lang = default_lang()
+    p = sub.add_parser("release", help=RELEASE_HELP.get(lang), description=RELEASE_DESCRIPTION.get(lang))
     p.add_argument("outdir")
     p.add_argument("--lang", default="en", choices=["en", "pt-BR"], help="language of the workflow's hints")
     p.add_argument("--root", default=str(KIT_ROOT), help="kit folder (default: this checkout)")

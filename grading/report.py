@@ -17,8 +17,8 @@ from pathlib import Path
 
 from . import explanations as ex
 from .curves import TRAINING_ITEMS, loss_curves
-from .loop import (ModuleResult, discover, next_item, resolve_modules, resolve_root, results_for,
-                   display_root, module_file, _lang)
+from .loop import (ModuleResult, Where, next_item, resolve_modules, resolve_root, results_for,
+                   display_root, module_file)
 from .text import STATUS, Text
 
 TITLE = Text("tocha — score report", "tocha — relatório de notas")
@@ -239,7 +239,7 @@ def build_html(results: list[ModuleResult], impl: Path, lang: str, curves: dict 
            f'<title>{html.escape(TITLE.get(lang))}: {earned}/{possible}</title><style>{CSS}</style></head><body><main>',
            f'<h1>{html.escape(TITLE.get(lang))}</h1>',
            f'<div class="meta">{html.escape(META.format(impl=display_root(impl), when=when, lang=lang).get(lang))}</div>']
-    nxt = next_item(results)
+    nxt = next_item(results, impl)
     nxt_line = (NEXT.format(item=html.escape(nxt.item), file=html.escape(module_file(impl, nxt.module))).get(lang)
                 if nxt else ALL_DONE.get(lang))
     out.append(f'<section class="card"><div class="total"><div class="big">{earned}/{possible}</div>'
@@ -297,18 +297,19 @@ def write_report(path: Path, results: list[ModuleResult], impl: Path, ref: Path,
 
 
 def cmd_report(args) -> int:
-    lang = _lang(args)
-    impl = resolve_root(args.impl)
-    curriculum = discover()
+    where = Where.of(args)
+    lang, impl, kit = where.lang, where.impl, where.kit
+    curriculum = where.curriculum
     modules = resolve_modules(args.modules, curriculum)
+    print(where.line(), file=sys.stderr)
 
     def progress(module):
         if sys.stderr.isatty():
             print(f"  {module} …", file=sys.stderr, flush=True)
 
-    results, _ = results_for(modules, impl, lang, curriculum, fresh=args.fresh, progress=progress,
+    results, _ = results_for(modules, impl, lang, curriculum, kit, fresh=args.fresh, progress=progress,
                              reference=args.reference)
-    path = write_report(Path(args.output), results, impl, resolve_root(args.reference), lang,
+    path = write_report(Path(args.output), results, impl, resolve_root(args.reference, kit), lang,
                         with_curves=not args.no_curves)
     print(WROTE.format(path=path, url=path.resolve().as_uri()).get(lang))
     return 2 if any(r.problem for r in results) else 0

@@ -40,16 +40,6 @@ def pytest_configure(config):
         config.stash[_TEMP] = path
 
 
-def _root(value: str, config) -> Path:
-    from .data import KIT_ROOT
-
-    if value in ("exercises", "solutions"):
-        for base in (Path(config.rootpath), KIT_ROOT):
-            if (base / value).is_dir():
-                return (base / value).resolve()
-    return Path(value).expanduser().resolve()
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
@@ -67,18 +57,19 @@ def pytest_sessionfinish(session, exitstatus):
             Path(temp).unlink(missing_ok=True)
     if payload is None:
         return
+    from .data import resolve_root
     from .loop import discover, parse_results
     from .report import write_report
     from .text import default_lang
 
     lang = config.getoption("--lang", None) or default_lang()
-    curriculum = discover()
-    ran = {Path(str(item.fspath)).stem.removeprefix("test_") for item in session.items
-           if item.get_closest_marker("item") is not None}
+    graded = [Path(str(item.fspath)) for item in session.items if item.get_closest_marker("item") is not None]
+    curriculum = discover(graded[0].parent) if graded else {}
+    ran = {path.stem.removeprefix("test_") for path in graded}
     modules = [m for m in curriculum if m in ran]
     results = list(parse_results(payload, lang, curriculum, modules).values())
-    impl = _root(config.getoption("--impl"), config)
-    ref = _root(config.getoption("--reference"), config)
+    impl = resolve_root(config.getoption("--impl"), config.rootpath)
+    ref = resolve_root(config.getoption("--reference"), config.rootpath)
     path = write_report(Path(target), results, impl, ref, lang,
                         with_curves=not config.getoption("--html-report-no-curves", False))
     config.stash[_WROTE] = str(path.resolve())

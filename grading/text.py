@@ -44,6 +44,13 @@ STATUS = {
     "skipped": Text("skipped", "pulado"),
 }
 
+
+
+def tag(status: str, lang: str) -> str:
+    """The status as the tag that opens a failure's text: `[failed]`, `[falhou]`."""
+    return f"[{STATUS[status].get(lang) if status in STATUS else status}]"
+
+
 NOT_STARTED = Text(
     "`{name}` still raises NotImplementedError: replace the TODO in {file} with your code.",
     "`{name}` ainda lança NotImplementedError: troque o TODO em {file} pelo seu código.",

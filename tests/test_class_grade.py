@@ -8,6 +8,7 @@ happened, and the run must finish for everyone.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import os
@@ -112,11 +113,20 @@ def build_class(folder: Path) -> None:
         (folder / student / f"{MODULE}.py").write_text(source, encoding="utf-8")
 
 
+DEADLINE = "2030-01-01T00:00:00+00:00"
+LATE = 1893628801  # 2030-01-03T00:00:01Z: two days and a second late, so three days
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("class")
     build_class(base / "class")
-    proc = tocha("grade", str(base / "class"), "--out", str(base / "out"), "--modules", "ex01", "--jobs", "2")
+    os.utime(base / "class" / "carol" / f"{MODULE}.py", (LATE, LATE))
+    (base / "roster.csv").write_text("student,id,email\nalice,2026001,alice@uni.br\n=carol,x,y\ncarol,2026003,"
+                                     "carol@uni.br\n", encoding="utf-8")
+    proc = tocha("grade", str(base / "class"), "--out", str(base / "out"), "--modules", "ex01", "--jobs", "2",
+                 "--roster", str(base / "roster.csv"), "--export", "canvas", "--export", "moodle",
+                 "--deadline", DEADLINE, "--late-penalty", "10", "--assignment", "Lab 1")
     return base, proc
 
 
@@ -124,7 +134,8 @@ def test_grades_csv_has_one_sorted_row_per_student(graded):
     base, proc = graded
     rows = read_grades(base / "out")
     header = (base / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == f"student,{MODULE},total,max_score,status", header
+    assert header == (f"student,student_id,email,{MODULE},total,max_score,percent,submitted_at,late_days,"
+                      "penalty_percent,final,graded_at,status"), header
     students = [r["student"] for r in rows]
     assert students == sorted(students)
     assert set(students) == {p.name.removesuffix(".zip") for p in (base / "class").iterdir()}, proc.stderr[-2000:]
@@ -133,6 +144,80 @@ def test_grades_csv_has_one_sorted_row_per_student(graded):
     assert rows["alice"]["status"] == "ok"
     assert rows["bob"]["total"] == "0" and rows["bob"]["status"] == "ok"
     assert 0 < int(rows["carol"]["total"]) < int(rows["carol"]["max_score"])
+
+
+def test_grades_csv_has_roster_ids_percent_times_and_the_late_penalty(graded):
+    base, _ = graded
+    rows = by_student(base / "out")
+    alice, carol = rows["alice"], rows["carol"]
+    assert (alice["student_id"], alice["email"]) == ("2026001", "alice@uni.br")
+    assert (carol["student_id"], carol["email"]) == ("2026003", "carol@uni.br")
+    assert rows["bob"]["student_id"] == "" and rows["bob"]["percent"] == "0"
+    assert alice["percent"] == "100" and alice["late_days"] == "0" and alice["final"] == alice["total"]
+    assert carol["submitted_at"].startswith("2030-01-0") and carol["late_days"] == "3"
+    assert carol["penalty_percent"] == "30" and float(carol["final"]) == round(int(carol["total"]) * 0.7, 2)
+    for row in (alice, carol):
+        assert time.time() - datetime.datetime.fromisoformat(row["graded_at"]).timestamp() < 3600
+    assert datetime.datetime.fromisoformat(alice["submitted_at"]).timestamp() <= time.time()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for name in ("grades.csv", "class.json", "canvas.csv", "results/alice.json", "feedback/alice.html"):
+        assert (base / "out" / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+
+
+def test_lms_gradebooks_canvas_and_moodle(graded):
+    base, _ = graded
+    canvas = list(csv.reader(io.StringIO((base / "out" / "canvas.csv").read_text(encoding="utf-8"))))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Lab 1"]
+    max_score = by_student(base / "out")["alice"]["max_score"]
+    assert canvas[1] == ["Points Possible", "", "", "", "", max_score]
+    by_name = {row[0]: row for row in canvas[2:]}
+    assert by_name["alice"] == ["alice", "", "2026001", "alice@uni.br", "", max_score]
+    assert by_name["carol"][5] == by_student(base / "out")["carol"]["final"]
+    moodle = list(csv.DictReader(io.StringIO((base / "out" / "moodle.csv").read_text(encoding="utf-8"))))
+    alice = next(r for r in moodle if r["Username"] == "alice")
+    assert (alice["ID number"], alice["Email address"], alice["Lab 1"]) == ("2026001", "alice@uni.br", max_score)
+    assert next(r for r in moodle if r["Username"] == "empty")["Lab 1"] == "0"
+
+
+def test_each_student_gets_an_offline_feedback_page(graded):
+    base, _ = graded
+    page = (base / "out" / "feedback" / "carol.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
+    assert "gradient_descent" in page and "steps instead of" in page and "tocha hint gradient_descent" in page
+    assert {p.stem for p in (base / "out" / "feedback").iterdir()} == {
+        p.stem for p in (base / "out" / "results").iterdir()}
+
+
+def test_roster_reads_with_or_without_a_header(tmp_path):
+    from grading.classout import Student, load_roster
+
+    (tmp_path / "a.csv").write_text("Name,E-mail,Student ID\nana,ana@x.br,17\n", encoding="utf-8")
+    assert load_roster(tmp_path / "a.csv") == {"ana": Student("17", "ana@x.br")}
+    (tmp_path / "b.csv").write_text("ana,17,ana@x.br\nben,18\n", encoding="utf-8")
+    assert load_roster(tmp_path / "b.csv") == {"ana": Student("17", "ana@x.br"), "ben": Student("18", "")}
+
+
+def test_modules_are_comma_or_space_separated_everywhere():
+    from grading.cli import build_parser
+    from grading.loop import module_names
+
+    grade = build_parser().parse_args(["grade", "subs", "--out", "o", "--modules", "ex01", "ex03,ex04"])
+    notebook = build_parser().parse_args(["nbgrader", "course", "--modules", "ex01,ex02", "ex05"])
+    assert module_names(grade.modules) == ["ex01", "ex03", "ex04"]
+    assert module_names(notebook.modules) == ["ex01", "ex02", "ex05"]
+    assert module_names("ex01, ex02") == ["ex01", "ex02"]
+
+
+def test_release_and_nbgrader_describe_themselves():
+    for command in ("release", "nbgrader"):
+        proc = subprocess.run([sys.executable, "-m", "grading.cli", command, "--help"], cwd=KIT, capture_output=True,
+                              text=True, env={**os.environ, "TOCHA_LANG": "pt-BR"}, timeout=60)
+        assert proc.returncode == 0 and "tocha" in proc.stdout.split("options")[0].split("\n\n", 1)[1], proc.stdout
+    assert "kit instalado" in subprocess.run([sys.executable, "-m", "grading.cli", "nbgrader", "--help"], cwd=KIT,
+                                             capture_output=True, text=True, timeout=60,
+                                             env={**os.environ, "TOCHA_LANG": "pt-BR"}).stdout
 
 
 def test_student_repository_and_zip_with_wrapper_folder_are_graded(graded):
@@ -271,6 +356,23 @@ def test_rerun_skips_unchanged_students_and_force_grades_all(small, tmp_path):
     assert "todos os alunos serão avaliados de novo" in other.stderr and "5 para avaliar" in other.stderr
 
 
+def test_one_student_is_graded_again_alone(small, tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "out"
+    shutil.copytree(small[0], klass)
+    shutil.copytree(small[1], out)
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
+    (klass / "ben" / f"{MODULE}.py").write_bytes(SOLUTION.read_bytes())
+    (klass / "cris" / f"{MODULE}.py").write_bytes(STUB.read_bytes())  # changed, but not asked for
+    again = tocha("grade", str(klass), "--out", str(out), "--modules", "ex01", "--student", str(klass / "ben"))
+    assert again.returncode == 0 and "1 to grade, 4 unchanged" in again.stderr, again.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
+    assert [n for n in before if before[n] != after[n]] == ["ben.json"]
+    rows = by_student(out)
+    assert rows["ben"]["total"] == rows["ana"]["total"] and rows["cris"]["total"] == rows["ana"]["total"]
+    unknown = tocha("grade", str(klass), "--out", str(out), "--modules", "ex01", "--student", "nobody")
+    assert unknown.returncode == 2 and "no entry for --student nobody" in unknown.stderr, unknown.stderr
+
+
 def test_interrupted_run_keeps_what_it_graded(tmp_path):
     klass, out = small_class(tmp_path / "class", ("a1", "a2")), tmp_path / "out"
     module_copy(klass / "z-slow", KIT / "tests" / "hostile" / "loop_at_import_no_alarm.py")
@@ -306,7 +408,11 @@ def test_shards_merge_into_the_whole_class(small, tmp_path):
     merged = tocha("grade", "merge", str(tmp_path / "part1"), str(tmp_path / "part2"),
                    "--out", str(tmp_path / "merged"))
     assert merged.returncode == 0, merged.stderr
-    assert (tmp_path / "merged" / "grades.csv").read_text() == (whole / "grades.csv").read_text()
+
+    def grades(out):  # the time each was graded differs between the runs
+        return [{k: v for k, v in row.items() if k != "graded_at"} for row in read_grades(out)]
+
+    assert grades(tmp_path / "merged") == grades(whole)
     assert sorted(p.name for p in (tmp_path / "merged" / "results").iterdir()) == \
         sorted(p.name for p in (whole / "results").iterdir())
     stats = json.loads((tmp_path / "merged" / "class.json").read_text())
@@ -401,4 +507,4 @@ def test_grades_csv_never_starts_a_cell_with_a_formula():
 
     row = Row(status={"en": "=cmd|' /c calc'!A1", "pt-BR": "-"}, modules={MODULE: [1, 2]}, total=1, max_score=2)
     rows = list(csv.reader(io.StringIO(grades_csv(Ledger(config={}, students={"@alice": row}), [MODULE], "en"))))
-    assert rows[1] == ["'@alice", "1", "1", "2", "'=cmd|' /c calc'!A1"]
+    assert rows[1] == ["'@alice", "", "", "1", "1", "2", "50", "", "0", "0", "1", "", "'=cmd|' /c calc'!A1"]

@@ -164,6 +164,9 @@ def test_class_report_page_holds_the_numbers(class_dir, stats, tmp_path):
     assert tocha("class-report", str(class_dir), "--lang", "pt-BR", "--out", str(pt)).returncode == 0
     page = pt.read_text(encoding="utf-8")
     assert "relatório da turma" in page and "Os dez erros mais comuns" in page and "2 não iniciados" in page
+    # the class was graded in English; the results carry the hints in both languages
+    mistakes = page.split("Os dez erros mais comuns")[1].split("<h2")[0]
+    assert "passos em vez de 1" in mistakes and "steps instead of" not in mistakes
 
 
 def test_class_report_without_results_says_what_it_needs(tmp_path):

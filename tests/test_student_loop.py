@@ -132,9 +132,11 @@ def test_status_on_the_stubs_en_and_pt(cache):
     assert "Next: ex01_autograd › gradients (not started)" in proc.stdout
     assert "tocha hint gradients" in proc.stdout
     assert "exercises/ex01_autograd.py" in proc.stdout
-    # the same results, cached, in Portuguese needs a run of its own (hints are per language)
+    assert f"grading {KIT / 'exercises'} with the checks of {KIT}" in proc.stdout
+    # the same results in Portuguese come from the cache: hints are kept in both languages
     pt = tocha("status", "ex01", "ex02", "--lang", "pt-BR", cache=cache)
     assert pt.returncode == 0, pt.stderr
+    assert "rodando os testes" not in pt.stderr and "resultados da última execução" in pt.stdout
     assert "não iniciado" in pt.stdout and "Próximo: ex01_autograd › gradients" in pt.stdout
     assert "ainda lança NotImplementedError" in pt.stdout
     again = tocha("status", "ex01", "ex02", cache=cache)
@@ -152,8 +154,14 @@ def test_status_on_a_partly_solved_folder_reruns_only_what_changed(partly, cache
         assert "passed" in rows[item], rows[item]
     assert "failed" in rows["train_bgd"] and "0/2" in rows["train_bgd"]
     assert re.search(r"ex02_forward\s+\S+\s+15/15\s+5/5 items", proc.stdout), proc.stdout
-    assert "Next: ex01_autograd › gradient_descent (failed)" in proc.stdout
-    assert "n_steps" in proc.stdout.split("Next:")[1]  # the check's own hint, in full
+    # the later failing item is the one being worked on, not ex01's left behind
+    assert "Next: ex03_training › train_bgd (failed)" in proc.stdout
+    assert "never cleared" in proc.stdout.split("Next:")[1]  # the check's own hint, in full
+    # saving ex01 again makes it the one being worked on
+    os.utime(partly / "ex01_autograd.py")
+    touched = tocha("status", "--impl", str(partly), "ex01", "ex02", "ex03", "--cached", cache=cache)
+    assert "Next: ex01_autograd › gradient_descent (failed)" in touched.stdout, touched.stdout
+    assert "n_steps" in touched.stdout.split("Next:")[1]
     # a saved file re-runs its module only
     target = partly / "ex01_autograd.py"
     shutil.copy(KIT / "solutions" / "ex01_autograd.py", target)
@@ -182,6 +190,123 @@ def test_status_on_a_module_that_does_not_import(tmp_path, cache):
     assert "SyntaxError" in proc.stdout
 
 
+def _second_kit(tmp: Path) -> Path:
+    """A copy of the kit as a student's clone has it (checks, stubs, no solutions), ex01 solved."""
+    kit = tmp / "clone"
+    shutil.copytree(KIT / "checks", kit / "checks", ignore=shutil.ignore_patterns("__pycache__"))
+    _folder(kit / "exercises", ex01_autograd=KIT / "solutions" / "ex01_autograd.py")
+    (kit / "notes").mkdir()
+    return kit
+
+
+def test_commands_grade_the_kit_found_from_the_current_folder(tmp_path):
+    """Like git: from any folder inside a second clone, its exercises are graded (with its
+    checks), the output says so, and a plain `pytest checks` there refreshes what `tocha hint` reads."""
+    kit = _second_kit(tmp_path)
+    cache = tmp_path / "cache"
+    hint = tocha("hint", "gradient_descent", cache=cache, cwd=kit / "notes")
+    assert f"grading {kit / 'exercises'} with the checks of {kit}" in hint.stdout, hint.stdout
+    assert "Not run since your last change" in hint.stdout
+    run = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex01_autograd.py", "-q"], cwd=kit,
+                         env={**os.environ, "TOCHA_CACHE": str(cache), "TOCHA_LANG": "en"},
+                         capture_output=True, text=True, timeout=300)
+    assert "14/14" in run.stdout, run.stdout[-2000:]
+    after = tocha("hint", "gradient_descent", cache=cache, cwd=kit / "notes", lang="pt-BR")
+    assert "Sua última execução: 6/6, ok." in after.stdout, after.stdout
+    status = tocha("status", "ex01", "--cached", cache=cache, cwd=kit / "notes")
+    assert re.search(r"TOTAL\s+\S+\s+14/14", status.stdout), status.stdout
+    assert str(KIT / "exercises") not in status.stdout
+    # outside any kit: the installed one, and the output says so
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    lost = tocha("hint", "gradients", cache=cache, cwd=away)
+    assert f"the installed kit {KIT}" in lost.stdout and str(away) in lost.stdout, lost.stdout
+
+
+def test_find_kit_walks_up_like_git(tmp_path):
+    from grading.data import KIT_ROOT, find_kit, resolve_root
+
+    (tmp_path / "k" / "checks").mkdir(parents=True)
+    (tmp_path / "k" / "exercises").mkdir()
+    deep = tmp_path / "k" / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_kit(deep) == (tmp_path / "k").resolve()
+    assert find_kit(tmp_path) is None
+    assert resolve_root("exercises", tmp_path / "k") == (tmp_path / "k" / "exercises").resolve()
+    # a clone without solutions/ compares with the installed kit's
+    assert resolve_root("solutions", tmp_path / "k") == (KIT_ROOT / "solutions").resolve()
+
+
+def _module(name: str, *statuses: str) -> loop.ModuleResult:
+    return loop.ModuleResult(name, [loop.ItemResult(name, f"{name}_{i}", status=s) for i, s in enumerate(statuses)])
+
+
+def test_next_item_is_the_one_being_worked_on(tmp_path):
+    results = [_module("ex01", "passed", "failed"), _module("ex02", "passed", "not started"),
+               _module("ex03", "not started", "failed", "error"), _module("ex04", "not started")]
+    assert loop.next_item(results).item == "ex03_1"  # the latest module with a started item
+    for name, age in (("ex01", 0), ("ex03", -100)):
+        (tmp_path / f"{name}.py").write_text("")
+        os.utime(tmp_path / f"{name}.py", (time.time() + age, time.time() + age))
+    assert loop.next_item(results, tmp_path).item == "ex01_1"  # saved last
+    assert loop.next_item([_module("ex01", "passed", "not started"), _module("ex02", "not started")]).item == "ex01_1"
+    assert loop.next_item([_module("ex01", "passed")]) is None
+
+
+def test_cached_results_carry_both_languages(tmp_path, monkeypatch):
+    from grading import results as res
+
+    monkeypatch.setenv("TOCHA_CACHE", str(tmp_path))
+    records = [res.CheckResult("n1", "ex01_autograd", "gradients", "test_a", 2, "failed",
+                               {"en": "wrong sign", "pt-BR": "sinal errado"}, seed=7)]
+    payload = res.gradescope(records, "en", 1.0)
+    assert payload["tests"][0]["output"] == "failed: wrong sign (seed 7)"  # the form Gradescope reads
+    ran = loop.parse_results(payload, "en", {"ex01_autograd": {"gradients": 2}})
+    loop.store(ran, {"ex01_autograd": "print"}, tmp_path / "impl")
+    pt = loop.load_cache(tmp_path / "impl", "pt-BR")["ex01_autograd"]
+    assert pt.items[0].hint == "sinal errado (semente 7)" and pt.items[0].checks[0]["hint"] == pt.items[0].hint
+    assert loop.load_cache(tmp_path / "impl", "en")["ex01_autograd"].items[0].hint == "wrong sign (seed 7)"
+    # results from elsewhere (one language only) still read
+    del payload["tests"][0]["extra_data"]
+    assert loop.parse_results(payload, "en", {})["ex01_autograd"].items[0].hint == "wrong sign (seed 7)"
+
+
+def test_score_table_collapses_items_not_started():
+    from grading import results as res
+
+    def record(item, status, points=1):
+        return res.CheckResult(f"{item}-{status}", "ex02_forward", item, f"test_{item}", points, status,
+                               {"en": f"{item} hint", "pt-BR": f"dica de {item}"})
+
+    records = [record("linear", "passed"), record("SumNet", "not started", 3), record("XorNet", "failed"),
+               record("MLP", "not started", 2)]
+    short = res.score_table(records, "pt-BR", detail=False)
+    rows = [line for line in short if line.startswith("ex02_forward")]
+    assert len(rows) == 3, short
+    assert re.search(r"2 itens\s+0/5\s+não iniciado", rows[1]), rows
+    assert "SumNet, MLP: ainda não iniciados" in "\n".join(short)
+    assert "dica de XorNet" in "\n".join(short) and short[-1].split()[-1] == "1/7"
+    assert len([line for line in res.score_table(records, "en") if line.startswith("ex02_forward")]) == 4
+
+
+def test_pytest_checks_on_the_stubs_is_short_and_ends_with_the_table():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex01_autograd.py", "checks/test_ex02_forward.py",
+                           "--lang", "pt-BR", "-p", "no:cacheprovider", "--color=no"], cwd=KIT, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "TOCHA_CACHE": os.devnull + "/none"})
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    out = proc.stdout
+    assert "FAILED" not in out and "NotImplementedError" not in out and "____" not in out, out
+    assert len(out.splitlines()) < 25, out
+    table = out.split("nota do tocha")[1]
+    assert re.search(r"ex01_autograd\s+2 itens\s+0/14\s+não iniciado", table), table
+    assert "TOTAL" in table.splitlines()[-2] and "não iniciado" in table.splitlines()[-1]  # then pytest's count
+    verbose = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex01_autograd.py", "-v", "--lang", "pt-BR",
+                              "-p", "no:cacheprovider", "--color=no"], cwd=KIT, capture_output=True, text=True,
+                             timeout=300, env={**os.environ, "TOCHA_CACHE": os.devnull + "/none"})
+    assert "[não iniciado] `gradients` ainda lança NotImplementedError" in verbose.stdout
+    assert "test_gradients_of_numbers[2x² + 3y³ at (2, 4)]" in verbose.stdout  # ids as written
+
+
 # ---------------------------------------------------------------- hint
 
 def test_hint_explains_an_item_in_both_languages(cache):
@@ -198,12 +323,13 @@ def test_hint_explains_an_item_in_both_languages(cache):
 
 
 def test_hint_shows_the_last_run_and_suggests_names(partly, cache):
-    tocha("status", "--impl", str(partly), "ex01", cache=cache)
+    tocha("status", "--impl", str(partly), "ex01", "ex03", cache=cache)
     proc = tocha("hint", "gradient_descent", "--impl", str(partly), cache=cache)
     assert "Your last run: 3/6, failed." in proc.stdout, proc.stdout
     assert "The checks say" in proc.stdout and "n_steps" in proc.stdout.split("The checks say")[1]
-    nxt = tocha("hint", "--impl", str(partly), cache=cache)  # no item: the next thing to do
-    assert nxt.stdout.startswith("gradient_descent · ex01_autograd"), nxt.stdout
+    os.utime(partly / "ex03_training.py")
+    nxt = tocha("hint", "--impl", str(partly), cache=cache)  # no item: the item being worked on
+    assert nxt.stdout.startswith("train_bgd · ex03_training"), nxt.stdout
     typo = tocha("hint", "trainstep", cache=cache)
     assert typo.returncode == 2 and "Did you mean: train_step" in typo.stderr, typo.stderr
     typo_pt = tocha("hint", "trainstep", "--lang", "pt-BR", cache=cache)
@@ -235,7 +361,7 @@ def test_report_on_a_partly_solved_folder(partly, cache, tmp_path):
     assert "tocha hint train_bgd" in bgd  # and the longer explanation
     step = page.split('<td class="item">train_step</td>')[1].split("</tr>")[0]
     assert "follows the reference" in step
-    assert "Next thing to do: <b>gradient_descent</b>" in page
+    assert "Next thing to do: <b>train_bgd</b>" in page
 
 
 def test_report_on_the_stubs_in_portuguese(cache, tmp_path):
