@@ -17,7 +17,7 @@ from grading.models import copy_parameters
 from grading.text import Text
 from grading.training import (GraphSpy, RecordingLoss, Unmoved, buffers_of, check_no_graph, stateful_net,
                               unmoved_collate, watching_moves)
-from grading.verdict import check, fail
+from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
 
@@ -372,6 +372,7 @@ def test_evaluate_returns_a_dict_of_floats(student, device):
 
 @item("evaluate", points=3)
 @pytest.mark.parametrize("batch_size", [4, 3])
+@names_case("batch_size")
 def test_evaluate_matches_the_reference(student, reference, device, batch_size):
     """Twin models with Dropout and BatchNorm arrive in training mode; the last batch is smaller."""
     mine, theirs = _twins(device)

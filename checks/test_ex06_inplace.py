@@ -16,7 +16,7 @@ from torch import nn
 from grading.compare import brief, close
 from grading.text import Text
 from grading.training import LEAF_ERROR
-from grading.verdict import check, fail
+from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
 
@@ -257,6 +257,7 @@ def test_exp_plus_one_gradient(student, reference):
 
 @item("exp_plus_one", points=1)
 @pytest.mark.parametrize("kind", ["no grad", "inside a graph"])
+@names_case("kind")
 def test_exp_plus_one_leaves_t_alone(student, reference, kind):
     base = torch.randn(4, 3, requires_grad=kind != "no grad")
     t = base * 1.0 if kind != "no grad" else base
@@ -278,6 +279,7 @@ SCALES = {
 
 @item("scaled_sigmoid", points=2)
 @pytest.mark.parametrize("case", list(SCALES))
+@names_case("case")
 def test_scaled_sigmoid_gradient(student, reference, case):
     scaled_sigmoid = student()
     x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
@@ -345,6 +347,7 @@ def _call_sgd(sgd_update_, params, lr):
 
 @item("sgd_update_", points=2)
 @pytest.mark.parametrize("lr", [0.1, 0.5])
+@names_case("lr")
 def test_sgd_update_moves_the_parameters(student, reference, lr):
     seed = torch.initial_seed() % 1000
     mine, theirs = _model_with_grads(seed), _model_with_grads(seed)
@@ -363,6 +366,7 @@ def test_sgd_update_moves_the_parameters(student, reference, lr):
 
 @item("sgd_update_", points=2)
 @pytest.mark.parametrize("given", ["list", "model.parameters()"])
+@names_case("given")
 def test_sgd_update_clears_the_gradients(student, given):
     sgd_update_ = student()
     model = _model_with_grads(torch.initial_seed() % 1000)
@@ -416,6 +420,7 @@ EPS = {"eps default": {}, "eps=0.1": {"eps": 0.1}}
 
 @item("standardize", points=2)
 @pytest.mark.parametrize("case", list(EPS))
+@names_case("case")
 def test_standardize_values(student, reference, case):
     x = _data()
     out = student()(x.clone(), **EPS[case])
@@ -449,6 +454,7 @@ def test_standardize_works_in_x_when_no_grad(student, reference):
 
 @item("standardize", points=3)
 @pytest.mark.parametrize("kind", ["a leaf", "inside a graph"])
+@names_case("kind")
 def test_standardize_out_of_place_when_x_requires_grad(student, reference, kind):
     standardize = student()
     leaf = _data(torch.float64).requires_grad_(True)

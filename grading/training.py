@@ -73,6 +73,12 @@ def leaf_update_hint(fn: str):
         raise
 
 
+def check_every_epoch(call: str, values, epochs: int, setting: str) -> None:
+    """In a run whose loss does not fall: a list of per-epoch values that stops short ended early."""
+    if isinstance(values, (list, tuple)) and len(values) < epochs:
+        fail(STOPPED_EARLY, call=call, count=len(values), epochs=epochs, setting=setting)
+
+
 def forward_passes(call: str, count: int, expected: int, per: str) -> Text:
     en, pt = PER[per]
     return FORWARD_PASSES.format(call=call, count=count, expected=expected, per=en, per_pt=pt)
