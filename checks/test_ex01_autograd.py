@@ -65,10 +65,10 @@ GD_STEPS = Text(
     " Bate com {done} passos em vez de {asked}: faça exatamente n_steps atualizações.",
 )
 GD_EARLY = Text(
-    " It matches {done} steps instead of {asked}: the loop stopped early. Run all n_steps updates, also when "
-    "the loss barely changes (never break out of the loop on a plateau).",
-    " Bate com {done} passos em vez de {asked}: o laço parou antes. Faça todas as n_steps atualizações, mesmo "
-    "quando a loss quase não muda (nunca saia do laço num platô).",
+    " It matches {done} steps instead of {asked}: the loop stopped early (one step short, or a break when the "
+    "loss barely changes). Run all n_steps updates, also on a plateau.",
+    " Bate com {done} passos em vez de {asked}: o laço parou antes (um passo a menos, ou um break quando a "
+    "loss quase não muda). Faça todas as n_steps atualizações, mesmo num platô.",
 )
 GD_RECORDED = Text(
     "at step {step} f received an x with a grad_fn: the update was recorded by autograd. "
@@ -184,7 +184,7 @@ def _diagnose(actual, f, x0, lr, n_steps) -> Text:
         return GD_NOT_CLEARED
     for done in (n_steps + 1, *range(n_steps - 1, -1, -1)):
         if close(actual, _by_hand(f, x0, lr, done), "train"):
-            return (GD_STEPS if done >= n_steps - 1 else GD_EARLY).format(done=done, asked=n_steps)
+            return (GD_STEPS if done > n_steps else GD_EARLY).format(done=done, asked=n_steps)
     return Text("", "")
 
 

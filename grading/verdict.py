@@ -57,7 +57,8 @@ def names_case(*params: str):
             try:
                 return check_fn(*args, **kwargs)
             except CheckFailed as failed:
-                failed.message = CASE.format(case=", ".join(str(kwargs[p]) for p in params)) + failed.message
+                label = ", ".join(str(kwargs[p]) if p == "case" else f"{p}={kwargs[p]}" for p in params)
+                failed.message = CASE.format(case=label) + failed.message
                 raise
         return wrapper
     return decorate
