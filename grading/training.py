@@ -4,7 +4,8 @@ recording, a loss that records what it computed, batches that notice whether the
 device, and the hints every training check shares.
 
 Spies here only make hints precise; a verdict always comes from comparing outcomes with the
-reference.
+reference. The one exception is GraphSpy, and only where the contract says "without autograd": a
+layer output that carries a graph is then itself the outcome being judged.
 """
 from __future__ import annotations
 
