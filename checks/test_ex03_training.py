@@ -1,8 +1,10 @@
 """Checks for ex03_training: the training step, the epoch, fit, and full-batch gradient descent.
 
 Every verdict compares the submission with the reference run on twin models (same weights, same
-batches, same optimizer settings, same seed). Spies on `optimizer.step()`, on the model's inputs
-and on the loss only choose the hint.
+batches, same optimizer settings, same seed). Some twins have BatchNorm and Dropout, so an extra
+forward pass or the wrong mode shows in their parameters and running statistics; some runs have a
+loss that does not fall, so a loop that stops early shows. Spies on `optimizer.step()`, on the
+forward passes, on the model's inputs and on the loss only choose the hint.
 """
 import copy
 
@@ -13,9 +15,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grading.compare import brief, close
 from grading.text import Text
-from grading.training import (RecordingLoss, StepSpy, Unmoved, added, grads_of, is_empty, params_of, same,
-                              set_grads, unmoved_collate, watching_moves)
-from grading.verdict import check, fail
+from grading.training import (ForwardSpy, RecordingLoss, StepSpy, Unmoved, added, check_every_epoch, forward_passes,
+                              grads_of, is_empty, leaf_update_hint, params_of, same, set_grads, state_of,
+                              stateful_net, unmoved_collate, watching_moves)
+from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
 MODULE = "ex03_training"
@@ -291,41 +294,53 @@ def _diagnose_step(call, snapshots, entry, batch, returned, like) -> Text:
     return STEP_GRAD_WRONG.format(call=call, actual=_first(at_step), expected=_first(batch))
 
 
-@item("train_step", points=4)
-@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
-def test_train_step_updates_like_the_reference(student, reference, device, optimizer):
-    """Three calls on twin models with stale gradients on entry: same update, same .grad on return."""
+def _run_steps(student, reference, device, make_model, make_opt, calls=3):
+    """`calls` steps on twin models with stale gradients on entry, the same seed on both sides: same
+    parameters and running statistics, same .grad on return."""
     train_step, ref_step = student(), reference()
-    mine, theirs = _twins(_net, device)
-    opt_mine, opt_ref = OPTIMIZERS[optimizer](mine.parameters()), OPTIMIZERS[optimizer](theirs.parameters())
+    mine, theirs = _twins(make_model, device)
+    opt_mine, opt_ref = make_opt(mine.parameters()), make_opt(theirs.parameters())
     _stale_gradients(mine, theirs)
-    spy = StepSpy(opt_mine, mine)
+    spy, forwards = StepSpy(opt_mine, mine), ForwardSpy(mine)
     loss_fn = nn.MSELoss()
     like = list(mine.parameters())
-    for call in range(1, 4):
+    seed = torch.initial_seed()
+    for call in range(1, calls + 1):
         inputs, targets = torch.randn(6, 5, device=device), torch.randn(6, 3, device=device)
         entry = grads_of(mine)
-        spy.clear()
+        spy.clear(), forwards.clear()
+        torch.manual_seed(seed + call)
         try:
             train_step(mine, loss_fn, opt_mine, inputs, targets)
         except RuntimeError as error:
             if spy.snapshots and "inplace operation" in str(error):
                 fail(STEP_BROKE_GRAPH, call=call)
             raise
+        torch.manual_seed(seed + call)
         ref_step(theirs, loss_fn, opt_ref, inputs, targets)
         batch, returned = grads_of(theirs), grads_of(mine)
-        params_ok = same(params_of(mine), params_of(theirs), "train", device)
+        state_ok = same(state_of(mine), state_of(theirs), "train", device)
         grads_ok = same(returned, batch, "train", device, like=like)
-        if params_ok and grads_ok:
+        if state_ok and grads_ok:
             continue
+        if forwards.count != 1:
+            fail(forward_passes(f"train_step (call {call})", forwards.count, 1, "batch"))
         hint = _diagnose_step(call, spy.snapshots, entry, batch, returned, like)
         if hint.en:
             fail(hint)
-        if not params_ok:
+        if not state_ok:
             fail(PARAMS_OFF, call=call, actual=brief(params_of(mine)[0]), expected=brief(params_of(theirs)[0]))
         what = (GRAD_EMPTY if is_empty(returned)
                 else GRAD_OTHER.format(actual=_first(returned), expected=_first(batch)))
         fail(Text(GRAD_ON_RETURN.en.format(call=call, what=what.en), GRAD_ON_RETURN.pt.format(call=call, what=what.pt)))
+
+
+@item("train_step", points=4)
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@names_case("optimizer")
+def test_train_step_updates_like_the_reference(student, reference, device, optimizer):
+    """Three calls on twin models with stale gradients on entry: same update, same .grad on return."""
+    _run_steps(student, reference, device, _net, OPTIMIZERS[optimizer])
 
 
 @item("train_step", points=2)
@@ -345,16 +360,23 @@ def test_train_step_returns_the_loss_before_the_update(student, reference, devic
         fail(text, actual=brief(out), expected=brief(expected))
 
 
+@item("train_step", points=2)
+def test_train_step_with_batchnorm_and_dropout(student, reference, device):
+    """BatchNorm's running statistics and Dropout's masks show every forward pass: exactly one per step."""
+    _run_steps(student, reference, device, lambda: stateful_net(5, 8, 3), OPTIMIZERS["SGD(lr=0.1, momentum=0.9)"])
+
+
 # ---------------------------------------------------------------- train_epoch
 
 def _classifier():
-    """A small classifier with Dropout, so training mode changes the outcome."""
-    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
+    """A small classifier with BatchNorm and Dropout, so the mode and every forward pass change the outcome."""
+    return stateful_net(4, 16, 3)
 
 
-def _loader(n=10, batch_size=4, collate_fn=None):
-    """n samples in batches of batch_size: the last batch is smaller. Its own generator leaves the
-    global random state (Dropout's) alone, however often the loader is iterated."""
+def _loader(n=11, batch_size=4, collate_fn=None):
+    """n samples in batches of batch_size: the last batch is smaller (never a single sample, which
+    BatchNorm refuses in training mode). Its own generator leaves the global random state
+    (Dropout's) alone, however often the loader is iterated."""
     data = TensorDataset(torch.randn(n, 4), torch.randint(0, 3, (n,)))
     return DataLoader(data, batch_size=batch_size, shuffle=False, collate_fn=collate_fn,
                       generator=torch.Generator().manual_seed(0))
@@ -396,15 +418,16 @@ def test_train_epoch_moves_batches_to_device(student, impl, ref, device, monkeyp
 
 @item("train_epoch", points=4)
 @pytest.mark.parametrize("batch_size", [4, 3])
+@names_case("batch_size")
 def test_train_epoch_matches_the_reference(student, reference, impl, ref, device, monkeypatch, batch_size):
-    """A model with Dropout that arrives in eval mode; 10 samples, so the last batch is smaller."""
+    """A model with BatchNorm and Dropout that arrives in eval mode; 11 samples, so the last batch is
+    smaller. Parameters and running statistics are compared."""
     _use_reference(monkeypatch, impl, ref, "train_step")
     mine, theirs = _twins(_classifier, device)
     mine.eval(), theirs.eval()
     opt_mine = torch.optim.SGD(mine.parameters(), lr=0.1, momentum=0.9)
     opt_ref = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
-    modes = []
-    mine.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    forwards = ForwardSpy(mine)
     loss_fn = RecordingLoss(nn.CrossEntropyLoss())
     loader = _loader(batch_size=batch_size)
     seed = torch.initial_seed()
@@ -412,9 +435,12 @@ def test_train_epoch_matches_the_reference(student, reference, impl, ref, device
     out = student()(mine, loader, loss_fn, opt_mine, device)
     torch.manual_seed(seed)
     expected = reference()(theirs, loader, nn.CrossEntropyLoss(), opt_ref, device)
-    params_ok = same(params_of(mine), params_of(theirs), "train", device)
-    if modes and not all(modes) and not (params_ok and close(out, expected, "op", device)):
-        fail(TRAIN_MODE)
+    params_ok = same(state_of(mine), state_of(theirs), "train", device)
+    if not (params_ok and close(out, expected, "op", device)):
+        if forwards.modes and not all(forwards.modes):
+            fail(TRAIN_MODE)
+        if forwards.count != len(loader):
+            fail(forward_passes("train_epoch", forwards.count, len(loader), "batch"))
     check(_is_float(out), EPOCH_TYPE, kind=_kind(out))
     if not params_ok:
         fail(EPOCH_PARAMS, actual=brief(params_of(mine)[0]), expected=brief(params_of(theirs)[0]))
@@ -433,9 +459,19 @@ def test_train_epoch_matches_the_reference(student, reference, impl, ref, device
 
 # ---------------------------------------------------------------- fit
 
+FIT_CASES = {
+    "epochs=1": (1, 0.1, _classifier),
+    "epochs=3": (3, 0.1, _classifier),
+    "epochs=4, lr=0": (4, 0.0, lambda: _net(4, 8, 3)),  # the loss stays the same every epoch
+}
+
+
 @item("fit", points=2)
-@pytest.mark.parametrize("epochs", [1, 3])
-def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch, epochs):
+@pytest.mark.parametrize("case", list(FIT_CASES))
+@names_case("case")
+def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch, case):
+    """Every epoch, also when the loss does not fall (lr=0 on a model without Dropout)."""
+    epochs, lr, make = FIT_CASES[case]
     calls = []
     ref_epoch = ref.get(MODULE, "train_epoch")
 
@@ -444,9 +480,9 @@ def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch
         return ref_epoch(*args, **kwargs)
 
     monkeypatch.setattr(impl.module(MODULE), "train_epoch", counted_epoch, raising=False)
-    mine, theirs = _twins(_classifier, device)
-    opt_mine = torch.optim.SGD(mine.parameters(), lr=0.1, momentum=0.9)
-    opt_ref = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    mine, theirs = _twins(make, device)
+    opt_mine = torch.optim.SGD(mine.parameters(), lr=lr, momentum=0.9)
+    opt_ref = torch.optim.SGD(theirs.parameters(), lr=lr, momentum=0.9)
     loader = _loader()
     seed = torch.initial_seed()
     torch.manual_seed(seed)
@@ -454,13 +490,15 @@ def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch
     torch.manual_seed(seed)
     expected = reference()(theirs, loader, nn.CrossEntropyLoss(), opt_ref, epochs, device)
     check(isinstance(out, (list, tuple)), FIT_TYPE, kind=_kind(out))
+    if lr == 0:
+        check_every_epoch("fit", out, epochs, "lr=0")
     count = len(out)
     if count != len(expected) or (calls and len(calls) != epochs):
         ran, ran_pt = (f" and ran train_epoch {len(calls)} times", f" e rodou train_epoch {len(calls)} vezes") if calls else ("", "")
         fail(FIT_EPOCHS, count=count, ran=ran, ran_pt=ran_pt, epochs=epochs)
     check(all(_is_float(v) for v in out), FIT_TYPE, kind=_floats(out))
     ok = close(_losses(out), _losses(expected), "train", device)
-    check(ok and same(params_of(mine), params_of(theirs), "train", device), FIT_VALUES,
+    check(ok and same(state_of(mine), state_of(theirs), "train", device), FIT_VALUES,
           actual=_floats(out), expected=_floats(expected))
 
 
@@ -479,27 +517,49 @@ def _bgd_by_hand(model, optimizer, criterion, X, y, n_epochs, clear=True):
     return losses
 
 
+BGD_CASES = {
+    "n_epochs=1": (1, 0.1, lambda: _net(3, 4, 1)),
+    "n_epochs=6": (6, 0.1, lambda: _net(3, 4, 1)),
+    "n_epochs=5, lr=0": (5, 0.0, lambda: _net(3, 4, 1)),  # the loss stays the same every epoch
+    "n_epochs=4, BatchNorm and Dropout": (4, 0.1, lambda: stateful_net(3, 8, 1)),
+}
+
+
 @item("train_bgd", points=2)
-@pytest.mark.parametrize("n_epochs", [1, 6])
-def test_train_bgd_matches_the_reference(student, reference, device, n_epochs):
-    make = lambda: _net(3, 4, 1)
+@pytest.mark.parametrize("case", list(BGD_CASES))
+@names_case("case")
+def test_train_bgd_matches_the_reference(student, reference, device, case):
+    """Same losses, parameters and running statistics as the reference, the same seed on both sides;
+    every epoch also when the loss does not fall."""
+    n_epochs, lr, make = BGD_CASES[case]
     mine, theirs = _twins(make, device)
     start = copy.deepcopy(mine)
-    make_opt = lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.5)
+    make_opt = lambda params: torch.optim.SGD(params, lr=lr, momentum=0.5)
     X, y = torch.randn(16, 3, device=device), torch.randn(16, 1, device=device)
+    forwards = ForwardSpy(mine)
+    seed = torch.initial_seed()
+    torch.manual_seed(seed)
     out = student()(mine, make_opt(mine.parameters()), nn.MSELoss(), X, y, n_epochs)
+    torch.manual_seed(seed)
     expected = reference()(theirs, make_opt(theirs.parameters()), nn.MSELoss(), X, y, n_epochs)
+    if lr == 0:
+        check_every_epoch("train_bgd", out, n_epochs, "lr=0")
     ok_type = isinstance(out, (list, tuple)) and len(out) == n_epochs and all(_is_float(v) for v in out)
     check(ok_type, BGD_TYPE, n=n_epochs, kind=_floats(out) if isinstance(out, (list, tuple)) else _kind(out))
     got, want = _losses(out), _losses(expected)
     if not close(got, want, "train", device):
         fields = dict(actual=_floats(out), expected=_floats(expected))
+        if forwards.count != n_epochs:
+            fail(forward_passes("train_bgd", forwards.count, n_epochs, "epoch"))
+        torch.manual_seed(seed)
         uncleared = _bgd_by_hand(start, make_opt(start.parameters()), nn.MSELoss(), X, y, n_epochs, clear=False)
         if close(got, _losses(uncleared), "train", device):
             fail(BGD_NOT_CLEARED, **fields)
         epoch = next(i for i, (a, e) in enumerate(zip(out, expected)) if not close(a, e, "train", device))
         fail(BGD_WRONG, epoch=epoch, **fields)
-    check(same(params_of(mine), params_of(theirs), "train", device), BGD_PARAMS,
+    if not same(state_of(mine), state_of(theirs), "train", device) and forwards.count != n_epochs:
+        fail(forward_passes("train_bgd", forwards.count, n_epochs, "epoch"))
+    check(same(state_of(mine), state_of(theirs), "train", device), BGD_PARAMS,
           actual=brief(params_of(mine)[0]), expected=brief(params_of(theirs)[0]))
 
 
@@ -533,15 +593,27 @@ def _lr_result_ok(result, n_features, n_epochs) -> bool:
             and isinstance(losses, (list, tuple)) and len(losses) == n_epochs and all(_is_float(v) for v in losses))
 
 
+LR_CASES = {
+    "seed default": (None, 0.1),
+    "seed=7": (7, 0.1),
+    "lr=0": (None, 0.0),  # the loss stays the same every epoch
+}
+
+
 @item("linear_regression_gd", points=3)
-@pytest.mark.parametrize("seed", [None, 7])
-def test_linear_regression_gd_matches_the_reference(student, reference, seed):
+@pytest.mark.parametrize("case", list(LR_CASES))
+@names_case("case")
+def test_linear_regression_gd_matches_the_reference(student, reference, case):
+    seed, lr = LR_CASES[case]
     X = torch.randn(20, 3)
     y = X @ torch.tensor([[1.5], [-2.0], [0.5]]) + 0.3 + 0.1 * torch.randn(20, 1)
     torch.rand(5)  # the global generator has been used: only an explicit manual_seed gives the same w
-    args = (X, y, 0.1, 8) if seed is None else (X, y, 0.1, 8, seed)
-    out = student()(*args)
+    args = (X, y, lr, 8) if seed is None else (X, y, lr, 8, seed)
+    with leaf_update_hint("linear_regression_gd"):
+        out = student()(*args)
     w_ref, b_ref, expected = reference()(*args)
+    if lr == 0 and isinstance(out, (tuple, list)) and len(out) == 3:
+        check_every_epoch("linear_regression_gd", out[2], 8, "lr=0")
     if not _lr_result_ok(out, X.shape[1], 8):
         got = _kind(out) if not isinstance(out, (tuple, list)) else "(" + ", ".join(
             _kind(v) if torch.is_tensor(v) else type(v).__name__ for v in out) + ")"
@@ -552,7 +624,7 @@ def test_linear_regression_gd_matches_the_reference(student, reference, seed):
         fail(LR_SEED, actual=brief(losses[0]), expected=brief(expected[0]))
     got = _losses(losses)
     if not close(got, _losses(expected), "train"):
-        uncleared = _lr_by_hand(X, y, 0.1, 8, 42 if seed is None else seed, clear=False)
+        uncleared = _lr_by_hand(X, y, lr, 8, 42 if seed is None else seed, clear=False)
         if close(got, _losses(uncleared), "train"):
             fail(LR_NOT_CLEARED, **fields)
     if not (close(w, w_ref, "train") and close(b, b_ref, "train") and close(got, _losses(expected), "train")):

@@ -1,9 +1,11 @@
 """Checks for ex04_gradients: clipping between backward and step, and gradient accumulation.
 
 Verdicts compare the submission with the reference on twin models (same weights, same batches,
-same optimizer, stale gradients on entry). To name a slip, the hint looks at the gradients that
-`optimizer.step()` received (a step pre-hook) or replays the usual mistakes from the same start.
-SGD is used throughout: Adam would hide a wrongly scaled gradient.
+same optimizer, stale gradients on entry, the same seed); one case of each has BatchNorm and
+Dropout, so an extra forward pass shows in the parameters and running statistics. To name a slip,
+the hint looks at the gradients that `optimizer.step()` received (a step pre-hook), counts the
+forward passes, or replays the usual mistakes from the same start. SGD is used throughout: Adam
+would hide a wrongly scaled gradient.
 """
 import copy
 
@@ -13,8 +15,9 @@ from torch import nn
 
 from grading.compare import brief, close
 from grading.text import Text
-from grading.training import StepSpy, added, grads_of, is_empty, params_of, same, set_grads
-from grading.verdict import check, fail
+from grading.training import (ForwardSpy, StepSpy, added, forward_passes, grads_of, is_empty, params_of, same,
+                              set_grads, state_of, stateful_net)
+from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
 
@@ -182,8 +185,12 @@ def _net():
     return nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3))
 
 
-def _twins(device):
-    model = _net().to(device)
+def _stateful():
+    return stateful_net(5, 8, 3)
+
+
+def _twins(device, make=_net):
+    model = make().to(device)
     return model, copy.deepcopy(model)
 
 
@@ -249,32 +256,46 @@ def _diagnose_clip(call, snapshots, entry, batch, returned, max_norm, like) -> T
     return CLIP_WRONG.format(**fields)
 
 
+def _sgd(params):
+    return torch.optim.SGD(params, lr=0.1)
+
+
 CLIP_OPTIMIZERS = {
-    "SGD(lr=0.1)": lambda params: torch.optim.SGD(params, lr=0.1),
+    "SGD(lr=0.1)": _sgd,
     "SGD(lr=0.05, momentum=0.9)": lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9),
 }
+CLIP_CASES = {**{name: (_net, make) for name, make in CLIP_OPTIMIZERS.items()},
+              "SGD(lr=0.1), BatchNorm and Dropout": (_stateful, _sgd)}
 
 
-def _run_clipped(student, reference, device, make_opt, max_norm_of, calls):
-    """`calls` train_step_clipped calls on twin models; max_norm_of(gradient norm) picks max_norm per call."""
+def _run_clipped(student, reference, device, make_opt, max_norm_of, calls, make=_net):
+    """`calls` train_step_clipped calls on twin models, the same seed on both sides; max_norm_of(gradient
+    norm) picks max_norm per call."""
     clipped, ref_clipped = student(), reference()
-    mine, theirs = _twins(device)
+    mine, theirs = _twins(device, make)
     opt_mine, opt_ref = make_opt(mine.parameters()), make_opt(theirs.parameters())
     _stale_gradients(mine, theirs)
-    spy = StepSpy(opt_mine, mine)
+    spy, forwards = StepSpy(opt_mine, mine), ForwardSpy(mine)
     loss_fn = nn.MSELoss()
     like = list(mine.parameters())
+    seed = torch.initial_seed()
     for call in range(1, calls + 1):
         inputs, targets = torch.randn(6, 5, device=device), torch.randn(6, 3, device=device) * 4
+        torch.manual_seed(seed + call)  # the probe, the submission and the reference draw the same masks
         batch = _batch_gradient(mine, loss_fn, inputs, targets)
         max_norm = max_norm_of(_norm(batch))
         entry = grads_of(mine)
-        spy.clear()
+        spy.clear(), forwards.clear()
+        torch.manual_seed(seed + call)
         out = clipped(mine, loss_fn, opt_mine, inputs, targets, max_norm)
+        torch.manual_seed(seed + call)
         expected = ref_clipped(theirs, loss_fn, opt_ref, inputs, targets, max_norm)
         check(_is_float(out), CLIP_LOSS_TYPE, kind=_kind(out))
+        state_ok = same(state_of(mine), state_of(theirs), "train", device)
+        if forwards.count != 1 and not (state_ok and close(out, expected, "op", device)):
+            fail(forward_passes(f"train_step_clipped (call {call})", forwards.count, 1, "batch"))
         check(close(out, expected, "op", device), CLIP_LOSS, actual=brief(out), expected=brief(expected))
-        if same(params_of(mine), params_of(theirs), "train", device):
+        if state_ok:
             continue
         hint = _diagnose_clip(call, spy.snapshots, entry, batch, grads_of(mine), max_norm, like)
         if hint.en:
@@ -283,10 +304,13 @@ def _run_clipped(student, reference, device, make_opt, max_norm_of, calls):
 
 
 @item("train_step_clipped", points=4)
-@pytest.mark.parametrize("optimizer", list(CLIP_OPTIMIZERS))
-def test_clipped_step_matches_the_reference(student, reference, device, optimizer):
-    """Gradients well above max_norm (a quarter of their norm), stale gradients on entry, three calls."""
-    _run_clipped(student, reference, device, CLIP_OPTIMIZERS[optimizer], lambda norm: round(norm / 4, 3), calls=3)
+@pytest.mark.parametrize("case", list(CLIP_CASES))
+@names_case("case")
+def test_clipped_step_matches_the_reference(student, reference, device, case):
+    """Gradients well above max_norm (a quarter of their norm), stale gradients on entry, three calls;
+    one case with BatchNorm and Dropout."""
+    make, make_opt = CLIP_CASES[case]
+    _run_clipped(student, reference, device, make_opt, lambda norm: round(norm / 4, 3), calls=3, make=make)
 
 
 @item("train_step_clipped", points=1)
@@ -320,8 +344,9 @@ SLIPS = {"every": ACC_EVERY, "undivided": ACC_UNDIVIDED, "accum": ACC_ACCUM_DIVI
          "entry": ACC_ENTRY, "never": ACC_NEVER}
 
 ACC_CASES = {
-    "7 micro-batches, accum_steps=3": (7, 3, lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9)),
-    "5 micro-batches, accum_steps=2": (5, 2, lambda params: torch.optim.SGD(params, lr=0.2)),
+    "7 micro-batches, accum_steps=3": (7, 3, lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), _net),
+    "5 micro-batches, accum_steps=2": (5, 2, lambda params: torch.optim.SGD(params, lr=0.2), _net),
+    "5 micro-batches, accum_steps=2, BatchNorm and Dropout": (5, 2, _sgd, _stateful),
 }
 
 
@@ -329,24 +354,30 @@ ACC_CASES = {
 @pytest.mark.parametrize("case", list(ACC_CASES))
 def test_accumulated_matches_the_reference(student, reference, device, case):
     """Micro-batches grouped with a smaller last group, stale gradients on entry, momentum or plain SGD."""
-    n, accum, make_opt = ACC_CASES[case]
-    mine, theirs = _twins(device)
+    n, accum, make_opt, make = ACC_CASES[case]
+    mine, theirs = _twins(device, make)
     _stale_gradients(mine, theirs)
     start, entry = copy.deepcopy(mine), grads_of(mine)  # deepcopy does not copy .grad
     opt_mine, opt_ref = make_opt(mine.parameters()), make_opt(theirs.parameters())
-    spy = StepSpy(opt_mine, mine)
+    spy, forwards = StepSpy(opt_mine, mine), ForwardSpy(mine)
     loss_fn = nn.MSELoss()
     batches = [(torch.randn(3, 5, device=device), torch.randn(3, 3, device=device)) for _ in range(n)]
+    seed = torch.initial_seed()
+    torch.manual_seed(seed)
     out = student()(mine, loss_fn, opt_mine, batches, accum)
+    torch.manual_seed(seed)
     expected = reference()(theirs, loss_fn, opt_ref, batches, accum)
     check(isinstance(out, (list, tuple)), ACC_TYPE, kind=_kind(out))
     groups = -(-n // accum)
     size = n - (groups - 1) * accum
-    if not same(params_of(mine), params_of(theirs), "train", device):
+    if not same(state_of(mine), state_of(theirs), "train", device):
+        if forwards.count != n:
+            fail(forward_passes("train_accumulated", forwards.count, n, "batch"))
         got = params_of(mine)
         for slip, text in SLIPS.items():
             replay = copy.deepcopy(start)
             set_grads(replay, entry)
+            torch.manual_seed(seed)
             if same(got, _accumulate(replay, make_opt(replay.parameters()), loss_fn, batches, accum, slip), "train", device):
                 fail(text, case=case, size=size, accum=accum)
         if len(spy.snapshots) != groups:

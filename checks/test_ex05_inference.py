@@ -15,24 +15,14 @@ from torch.utils.data import DataLoader, TensorDataset
 from grading.compare import brief, close
 from grading.models import copy_parameters
 from grading.text import Text
-from grading.training import RecordingLoss, Unmoved, unmoved_collate, watching_moves
-from grading.verdict import check, fail
+from grading.training import (GraphSpy, RecordingLoss, Unmoved, buffers_of, check_no_graph, stateful_net,
+                              unmoved_collate, watching_moves)
+from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
 
 # ---------------------------------------------------------------- texts
 
-BUILT_GRAPH = Text(
-    "{fn} built an autograd graph: the output of layer {layer} had a grad_fn{when}. Inference never calls "
-    "backward(), so that graph only costs memory and time, and calling .detach() on the result comes too late: "
-    "the graph was already recorded. Run the forward pass inside `with torch.no_grad():` "
-    "(or torch.inference_mode()).",
-    "{fn} construiu um grafo do autograd: a saída da camada {layer} tinha grad_fn{when_pt}. A inferência nunca "
-    "chama backward(), então esse grafo só gasta memória e tempo, e chamar .detach() no resultado chega tarde "
-    "demais: o grafo já foi gravado. Rode o forward dentro de `with torch.no_grad():` "
-    "(ou torch.inference_mode()).",
-)
-GRAD_WAS_ON = Text(" (autograd was recording during the forward pass)", " (o autograd estava gravando durante o forward)")
 TRAINING_MODE = Text(
     "during {fn}'s forward pass the model was in training mode: Dropout zeroed units at random and BatchNorm "
     "normalised with the batch's own statistics{stats}. Call model.eval() before the forward pass.",
@@ -135,7 +125,7 @@ E_WRONG = Text(
 
 def _net():
     """Dropout and BatchNorm: both behave differently in training mode."""
-    return nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 4))
+    return stateful_net(6, 16, 4)
 
 
 def _twins(device):
@@ -149,37 +139,12 @@ def _twins(device):
     return mine.to(device), theirs.to(device)
 
 
-def _buffers(model):
-    return [b.detach().clone() for b in model.buffers()]
-
-
 def _same_list(a, b):
     return len(a) == len(b) and all(close(x, y, "exact") for x, y in zip(a, b))
 
 
 def _kind(value) -> str:
     return f"tensor {tuple(value.shape)} {value.dtype}" if torch.is_tensor(value) else type(value).__name__
-
-
-class GraphSpy:
-    """Forward hooks on every layer: did any output carry a graph, and was autograd recording?"""
-
-    def __init__(self, model):
-        self.layer, self.grad_on = None, False
-        names = {m: n or type(model).__name__ for n, m in model.named_modules()}
-        self.handles = [m.register_forward_hook(self._hook(names[m])) for m in model.modules()]
-
-    def _hook(self, name):
-        def hook(module, args, output):
-            outputs = output if isinstance(output, (tuple, list)) else (output,)
-            if self.layer is None and any(torch.is_tensor(o) and o.requires_grad for o in outputs):
-                self.layer = f"{name} ({type(module).__name__})"
-                self.grad_on = torch.is_grad_enabled()
-        return hook
-
-    def remove(self):
-        for h in self.handles:
-            h.remove()
 
 
 def _modes_during_forward(model):
@@ -189,12 +154,6 @@ def _modes_during_forward(model):
         if isinstance(m, (nn.Dropout, nn.BatchNorm1d)):
             m.register_forward_pre_hook(lambda module, args: seen.append(module.training))
     return seen
-
-
-def _check_no_graph(spy, fn):
-    if spy.layer is not None:
-        when = GRAD_WAS_ON if spy.grad_on else Text("", "")
-        fail(BUILT_GRAPH, fn=fn, layer=spy.layer, when=when.en, when_pt=when.pt)
 
 
 def _with_grads(model):
@@ -299,7 +258,7 @@ def test_predict_builds_no_graph(student, device):
     spy = GraphSpy(model)
     student()(model, torch.randn(8, 6), device)
     spy.remove()
-    _check_no_graph(spy, "predict")
+    check_no_graph(spy, "predict")
 
 
 @item("predict", points=2)
@@ -332,11 +291,11 @@ def test_predict_in_evaluation_mode(student, reference, device):
     """Twin models with Dropout and BatchNorm arrive in training mode."""
     mine, theirs = _twins(device)
     seen = _modes_during_forward(mine)
-    stats = _buffers(mine)
+    stats = buffers_of(mine)
     x = torch.randn(32, 6)
     out = student()(mine, x, device)
     expected = reference()(theirs, x, device)
-    stats_kept = _same_list(_buffers(mine), stats)
+    stats_kept = _same_list(buffers_of(mine), stats)
     if close(out, expected, "exact") and stats_kept:
         return
     if any(seen) or not stats_kept:
@@ -398,7 +357,7 @@ def test_evaluate_builds_no_graph(student, device):
     spy = GraphSpy(model)
     student()(model, _loader(), nn.CrossEntropyLoss(), device)
     spy.remove()
-    _check_no_graph(spy, "evaluate")
+    check_no_graph(spy, "evaluate")
 
 
 @item("evaluate", points=1)
@@ -413,17 +372,18 @@ def test_evaluate_returns_a_dict_of_floats(student, device):
 
 @item("evaluate", points=3)
 @pytest.mark.parametrize("batch_size", [4, 3])
+@names_case("batch_size")
 def test_evaluate_matches_the_reference(student, reference, device, batch_size):
     """Twin models with Dropout and BatchNorm arrive in training mode; the last batch is smaller."""
     mine, theirs = _twins(device)
     seen = _modes_during_forward(mine)
-    stats = _buffers(mine)
+    stats = buffers_of(mine)
     loader = _loader(batch_size)
     out = _call_in_eval_mode(student(), mine, loader, nn.CrossEntropyLoss(), device)
     expected = reference()(theirs, loader, nn.CrossEntropyLoss(), device)
     if not (isinstance(out, dict) and all(_is_number(out.get(k)) for k in ("loss", "accuracy"))):
         fail(E_TYPE, got=_kind(out))
-    stats_kept = _same_list(_buffers(mine), stats)
+    stats_kept = _same_list(buffers_of(mine), stats)
     loss_ok = close(out["loss"], expected["loss"], "op", device)
     acc_ok = close(out["accuracy"], expected["accuracy"], "op", device)
     if loss_ok and acc_ok and stats_kept:

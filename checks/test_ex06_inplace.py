@@ -1,8 +1,9 @@
 """Checks for ex06_inplace: in-place operations that autograd can live with.
 
 Every verdict is an outcome: values and gradients against the reference (float64, and
-torch.autograd.gradcheck against finite differences), whether a tensor was written over in place
-(`Tensor._version`, `data_ptr()`), whether parameters moved and stayed leaves. When PyTorch itself
+torch.autograd.gradcheck against finite differences), what a tensor's memory holds afterwards
+(`data_ptr()`, values: writing through `.data` or a NumPy view counts as in place; `_version` only
+picks a hint), whether parameters moved in their own memory and stayed leaves. When PyTorch itself
 refuses an in-place operation, its error is translated into a hint that says which tensor autograd
 needed and what to write instead.
 """
@@ -14,11 +15,11 @@ from torch import nn
 
 from grading.compare import brief, close
 from grading.text import Text
-from grading.verdict import check, fail
+from grading.training import LEAF_ERROR
+from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
 
-LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation"
 SAVED_ERROR = "modified by an inplace operation"
 
 # ---------------------------------------------------------------- texts
@@ -95,6 +96,17 @@ SGD_REBOUND = Text(
     "os parâmetros não se moveram: `p = p - lr * p.grad` constrói um tensor novo e só religa o nome p, enquanto "
     "o modelo fica com o antigo. Atualize o próprio parâmetro, no lugar: p -= lr * p.grad (ou "
     "p.sub_(lr * p.grad)) dentro de torch.no_grad().",
+)
+SGD_NEW_MEMORY = Text(
+    "after sgd_update_ parameter {index} holds the right values, but in new memory: `p.data = p.data - lr * p.grad` "
+    "(or p.set_(...)) builds a new tensor and swaps it in, so whatever still holds the old memory (the optimizer's "
+    "state, a view, a model sharing the weights) no longer sees the parameter. Update it in place: "
+    "`with torch.no_grad(): p -= lr * p.grad` (or p.sub_(lr * p.grad), p.add_(p.grad, alpha=-lr)).",
+    "depois de sgd_update_ o parâmetro {index} tem os valores certos, mas em memória nova: "
+    "`p.data = p.data - lr * p.grad` (ou p.set_(...)) constrói um tensor novo e o troca de lugar, então o que "
+    "ainda guarda a memória antiga (o estado do otimizador, uma view, um modelo que divide os pesos) deixa de ver "
+    "o parâmetro. Atualize-o no lugar: `with torch.no_grad(): p -= lr * p.grad` (ou p.sub_(lr * p.grad), "
+    "p.add_(p.grad, alpha=-lr)).",
 )
 SGD_WRONG = Text(
     "after sgd_update_ the parameters are {actual}, expected {expected}: each parameter moves by −lr·p.grad, "
@@ -245,6 +257,7 @@ def test_exp_plus_one_gradient(student, reference):
 
 @item("exp_plus_one", points=1)
 @pytest.mark.parametrize("kind", ["no grad", "inside a graph"])
+@names_case("kind")
 def test_exp_plus_one_leaves_t_alone(student, reference, kind):
     base = torch.randn(4, 3, requires_grad=kind != "no grad")
     t = base * 1.0 if kind != "no grad" else base
@@ -266,6 +279,7 @@ SCALES = {
 
 @item("scaled_sigmoid", points=2)
 @pytest.mark.parametrize("case", list(SCALES))
+@names_case("case")
 def test_scaled_sigmoid_gradient(student, reference, case):
     scaled_sigmoid = student()
     x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
@@ -333,14 +347,18 @@ def _call_sgd(sgd_update_, params, lr):
 
 @item("sgd_update_", points=2)
 @pytest.mark.parametrize("lr", [0.1, 0.5])
+@names_case("lr")
 def test_sgd_update_moves_the_parameters(student, reference, lr):
     seed = torch.initial_seed() % 1000
     mine, theirs = _model_with_grads(seed), _model_with_grads(seed)
     before = _values(mine)
+    memory = [p.data_ptr() for p in mine.parameters()]
     _call_sgd(student(), list(mine.parameters()), lr)
     reference()(list(theirs.parameters()), lr)
     after, expected = _values(mine), _values(theirs)
     if _all_close(after, expected):
+        moved = [i for i, (p, ptr) in enumerate(zip(mine.parameters(), memory)) if p.data_ptr() != ptr]
+        check(not moved, SGD_NEW_MEMORY, index=moved[0] if moved else 0)
         return
     check(not _all_close(after, before, "exact"), SGD_REBOUND)
     fail(SGD_WRONG, actual=brief(after[0]), expected=brief(expected[0]))
@@ -348,6 +366,7 @@ def test_sgd_update_moves_the_parameters(student, reference, lr):
 
 @item("sgd_update_", points=2)
 @pytest.mark.parametrize("given", ["list", "model.parameters()"])
+@names_case("given")
 def test_sgd_update_clears_the_gradients(student, given):
     sgd_update_ = student()
     model = _model_with_grads(torch.initial_seed() % 1000)
@@ -401,6 +420,7 @@ EPS = {"eps default": {}, "eps=0.1": {"eps": 0.1}}
 
 @item("standardize", points=2)
 @pytest.mark.parametrize("case", list(EPS))
+@names_case("case")
 def test_standardize_values(student, reference, case):
     x = _data()
     out = student()(x.clone(), **EPS[case])
@@ -417,19 +437,24 @@ def test_standardize_values(student, reference, case):
 
 @item("standardize", points=2)
 def test_standardize_works_in_x_when_no_grad(student, reference):
+    """Judged by x's memory: it now holds the standardized values, and the result lives there too
+    (writing through x.data or a NumPy view of x counts; _version only picks the hint)."""
     x = _data()
+    before = x.clone()
     expected = reference()(x.clone())
     pointer, version = x.data_ptr(), x._version
     out = student()(x)
     check(torch.is_tensor(out), NOT_TENSOR, fn="standardize", kind=_kind(out))
-    in_x = x._version != version and x.data_ptr() == pointer and close(x, expected, "op")
-    if not (in_x and out.data_ptr() == pointer):
-        how = Text("", "") if x._version == version else STD_X_NOT_RESULT
+    in_x = x.data_ptr() == pointer and close(x, expected, "op")
+    if not (in_x and out.data_ptr() == pointer and close(out, expected, "op")):
+        written = x._version != version or x.data_ptr() != pointer or not close(x, before, "exact")
+        how = STD_X_NOT_RESULT if written else Text("", "")
         fail(STD_NOT_IN_PLACE, how=how.en, how_pt=how.pt)
 
 
 @item("standardize", points=3)
 @pytest.mark.parametrize("kind", ["a leaf", "inside a graph"])
+@names_case("kind")
 def test_standardize_out_of_place_when_x_requires_grad(student, reference, kind):
     standardize = student()
     leaf = _data(torch.float64).requires_grad_(True)

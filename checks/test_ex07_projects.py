@@ -60,10 +60,14 @@ HASHSEED = Text(
     "os.environ['PYTHONHASHSEED'] = str(seed).",
 )
 CUDNN = Text(
-    "on a machine with CUDA, after set_seed torch.backends.cudnn.deterministic is {det} and "
-    "torch.backends.cudnn.benchmark is {bench}; they must be True and False.",
-    "numa máquina com CUDA, depois de set_seed torch.backends.cudnn.deterministic é {det} e "
-    "torch.backends.cudnn.benchmark é {bench}; devem ser True e False.",
+    "on a machine with CUDA, after set_seed torch.backends.cudnn.deterministic is {det}, "
+    "torch.are_deterministic_algorithms_enabled() is {algos} and torch.backends.cudnn.benchmark is {bench}: "
+    "make cuDNN deterministic (torch.backends.cudnn.deterministic = True, or "
+    "torch.use_deterministic_algorithms(True)) and switch benchmarking off (torch.backends.cudnn.benchmark = False).",
+    "numa máquina com CUDA, depois de set_seed torch.backends.cudnn.deterministic é {det}, "
+    "torch.are_deterministic_algorithms_enabled() é {algos} e torch.backends.cudnn.benchmark é {bench}: "
+    "torne o cuDNN determinístico (torch.backends.cudnn.deterministic = True, ou "
+    "torch.use_deterministic_algorithms(True)) e desligue o benchmark (torch.backends.cudnn.benchmark = False).",
 )
 NOT_A_DEVICE = Text(
     "get_device must return a torch.device (for example torch.device('cuda')), not {kind}.",
@@ -312,11 +316,16 @@ ROOT_ELSEWHERE = Text(
 
 @pytest.fixture
 def global_state(monkeypatch):
-    """set_seed changes process-wide state: put PYTHONHASHSEED and cuDNN's flags back afterwards."""
+    """set_seed changes process-wide state: put PYTHONHASHSEED (and CUBLAS_WORKSPACE_CONFIG, which
+    deterministic algorithms ask for), cuDNN's flags and torch.use_deterministic_algorithms back afterwards."""
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
-    return monkeypatch
+    algorithms = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    torch.use_deterministic_algorithms(False)
+    yield monkeypatch
+    torch.use_deterministic_algorithms(algorithms[0], warn_only=algorithms[1])
 
 
 def _pretend(monkeypatch, cuda: bool, mps: bool) -> None:
@@ -367,7 +376,8 @@ def test_set_seed_hash_seed_and_cudnn(student, global_state):
     actual = os.environ.get("PYTHONHASHSEED")
     check(actual == "5", HASHSEED, actual=repr(actual) if actual is not None else "unset")
     det, bench = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
-    check(det is True and bench is False, CUDNN, det=det, bench=bench)
+    algos = torch.are_deterministic_algorithms_enabled()
+    check((det is True or algos) and bench is False, CUDNN, det=det, algos=algos, bench=bench)
 
 
 # ---------------------------------------------------------------- get_device

@@ -4,7 +4,9 @@ scikit-learn is the judge: the split must equal `train_test_split`, the statisti
 `StandardScaler`'s on the training part, the fit must come within 0.1 % (the contract's figure) of
 the closed-form `LinearRegression`, and the metrics must equal `sklearn.metrics` on the same
 predictions. Short training runs are compared with the reference epoch by epoch, so a slip in the
-loop shows at once. Other computations (mistakes done on purpose) only choose the hint.
+loop shows at once; one of them has lr=0, where the loss does not fall, so a loop that stops early
+shows too. The metrics must be computed without autograd: forward hooks note whether the model's
+outputs carried a graph. Other computations (mistakes done on purpose) only choose the hint.
 """
 import functools
 import math
@@ -21,7 +23,7 @@ from torch import nn
 
 from grading.compare import all_finite, brief, close
 from grading.text import Text
-from grading.training import params_of, same
+from grading.training import GraphSpy, check_every_epoch, check_no_graph, params_of, same
 from grading.verdict import check, fail
 
 item = pytest.mark.item
@@ -556,6 +558,7 @@ FIT_CASES = {
     "lr=0.1, n_epochs=1": dict(lr=0.1, n_epochs=1),
     "lr=0.1, n_epochs=5": dict(lr=0.1, n_epochs=5),
     "lr=0.05, n_epochs=4, seed=7": dict(lr=0.05, n_epochs=4, seed=7),
+    "lr=0, n_epochs=4": dict(lr=0.0, n_epochs=4),  # the loss stays the same every epoch
 }
 
 
@@ -566,6 +569,8 @@ def test_fit_linear_short_runs_match_the_reference(student, reference, case):
     X, _, y, _ = _sk_standardized()
     args = "X, y, " + _call_text(kwargs)
     out = student()(X.clone(), y.clone(), **kwargs)
+    if kwargs["lr"] == 0 and isinstance(out, (tuple, list)) and len(out) == 2:
+        check_every_epoch(f"fit_linear({args})", out[1], kwargs["n_epochs"], "lr=0")
     check(_fit_result(out, kwargs["n_epochs"]), FIT_TYPE, args=args, n=kwargs["n_epochs"], got=_kind(out))
     ref_model, expected = reference()(X, y, **kwargs)
     model, losses = out
@@ -708,3 +713,14 @@ def test_regression_metrics_r2_matches_sklearn(student, case):
     elif _agrees(out["r2"], 1 - ss_res / (float(t.var(ddof=1)) * len(t))):
         why = WHY_SAMPLE_VAR
     fail(_wrong(case, "r2", out, truth, why))
+
+
+@item("regression_metrics", points=1)
+def test_regression_metrics_without_autograd(student):
+    """The contract says "without autograd": no layer output may carry a graph (no_grad,
+    inference_mode, set_grad_enabled(False) or a decorator all qualify)."""
+    model, X, y = _small_net()
+    spy = GraphSpy(model)
+    student()(model, X, y)
+    spy.remove()
+    check_no_graph(spy, "regression_metrics")

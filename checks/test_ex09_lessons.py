@@ -8,7 +8,10 @@ only inside the checks (importing lightning takes seconds).
 Verdicts compare outcomes with the reference run on the same weights and data: the trained
 weights after `Trainer.fit`, the scalars found in the event files. The writer the checks hand to
 `train_with_tensorboard` behaves like one that logs to remote storage (S3, GCS): events reach the
-files only when the writer is flushed or closed.
+files only when the writer is flushed or closed. Its model has BatchNorm and Dropout and arrives in
+evaluation mode, both runs start from the same seed, and parameters and running statistics are
+compared, so a missing model.train() or an extra forward pass shows; one run has lr=0, where the
+loss does not fall, so a loop that stops early shows too.
 """
 import contextlib
 import copy
@@ -26,7 +29,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from grading.compare import brief, close
 from grading.models import build, copy_parameters
 from grading.text import Text
-from grading.training import params_of, same
+from grading.training import ForwardSpy, check_every_epoch, forward_passes, params_of, same, state_of, stateful_net
 from grading.verdict import check, fail
 
 item = pytest.mark.item
@@ -400,11 +403,17 @@ TB_LOSSES_WRONG = Text(
     "train_with_tensorboard devolveu as losses das épocas {actual}, esperado {expected} (mesmo modelo, dados e "
     "otimizador): por batch forward, loss, zero_grad, backward, step; por época a loss média por amostra.",
 )
+TB_TRAIN_MODE = Text(
+    "the model was in evaluation mode during training (BatchNorm used its running statistics, Dropout stayed "
+    "off), since it came in that way: call model.train() at the start of train_with_tensorboard.",
+    "o modelo estava em modo de avaliação durante o treino (o BatchNorm usou as estatísticas acumuladas, o "
+    "Dropout ficou desligado), pois chegou assim: chame model.train() no início de train_with_tensorboard.",
+)
 TB_PARAMS = Text(
-    "the returned losses are right but the trained weights differ from the reference: make exactly one "
-    "optimizer.step() per batch.",
-    "as losses devolvidas estão certas mas os pesos treinados diferem da referência: faça exatamente um "
-    "optimizer.step() por batch.",
+    "the returned losses are right but the trained weights or running statistics differ from the reference: "
+    "make exactly one optimizer.step() per batch.",
+    "as losses devolvidas estão certas mas os pesos treinados ou as estatísticas acumuladas diferem da "
+    "referência: faça exatamente um optimizer.step() por batch.",
 )
 TB_TAG_MISSING = Text(
     "the event files of the writer you were given hold no scalar under the tag \"{tag}\" (tags found: {found}). "
@@ -514,17 +523,21 @@ def _read_scalars(log_dir) -> dict:
     return found
 
 
-def _tb_setup():
+def _tb_setup(plateau=False):
+    """10 samples in batches of 4, 4, 2 (the loader's own generator leaves Dropout's random stream alone).
+    The model has BatchNorm and Dropout and arrives in evaluation mode; for the plateau run (lr=0) it
+    has neither, so every epoch's loss is the same."""
     X, y = torch.randn(10, 3), torch.randn(10, 1)
-    loader = DataLoader(TensorDataset(X, y), batch_size=4)  # batches of 4, 4, 2
-    model = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1))
-    return model, loader
+    loader = DataLoader(TensorDataset(X, y), batch_size=4, generator=torch.Generator().manual_seed(0))
+    if plateau:
+        return nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1)), loader
+    return stateful_net(3, 6, 1).eval(), loader
 
 
-def _run_logged(fn, model, loader, epochs, log_dir, device):
+def _run_logged(fn, model, loader, epochs, log_dir, device, lr=0.1):
     """Run one implementation with the caller's writer; (returned, scalars on disk, writer)."""
     model = model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     writer = _caller_writer(log_dir)
     try:
         returned = fn(model, loader, nn.MSELoss(), optimizer, epochs, writer, device)
@@ -540,14 +553,20 @@ def run_tb(student, reference, tmp_path, device, monkeypatch):
 
     Returned as a function the check calls, so that the submission runs inside the check
     (a failure there is the check's verdict, not a fixture error)."""
-    def run():
+    def run(plateau=False):
         monkeypatch.chdir(tmp_path)  # a submission that makes its own SummaryWriter writes under tmp_path/runs
-        model, loader = _tb_setup()
+        model, loader = _tb_setup(plateau)
         twin = copy.deepcopy(model)
-        epochs = 3
-        mine = _run_logged(student("train_with_tensorboard"), model, loader, epochs, tmp_path / "student", device)
-        theirs = _run_logged(reference("train_with_tensorboard"), twin, loader, epochs, tmp_path / "reference", device)
-        return dict(mine=mine, theirs=theirs, model=model, twin=twin, loader=loader, epochs=epochs, device=device)
+        forwards = ForwardSpy(model)
+        epochs, lr = (4, 0.0) if plateau else (3, 0.1)
+        seed = torch.initial_seed()
+        torch.manual_seed(seed)
+        mine = _run_logged(student("train_with_tensorboard"), model, loader, epochs, tmp_path / "student", device, lr)
+        torch.manual_seed(seed)
+        theirs = _run_logged(reference("train_with_tensorboard"), twin, loader, epochs, tmp_path / "reference",
+                             device, lr)
+        return dict(mine=mine, theirs=theirs, model=model, twin=twin, loader=loader, epochs=epochs, device=device,
+                    forwards=forwards)
 
     return run
 
@@ -573,6 +592,13 @@ def test_tensorboard_trains_like_the_reference(run_tb):
            if isinstance(returned, (list, tuple)) else type(returned).__name__)
     check(ok, TB_RETURN, n=epochs, got=got)
     actual, want = torch.tensor(returned, dtype=torch.float32), torch.tensor(expected, dtype=torch.float32)
+    forwards, n_batches = tb_runs["forwards"], epochs * len(tb_runs["loader"])
+    state_ok = same(state_of(tb_runs["model"]), state_of(tb_runs["twin"]), "train", tb_runs["device"])
+    if not (state_ok and close(actual, want, "train")):
+        if forwards.modes and not all(forwards.modes):
+            fail(TB_TRAIN_MODE)
+        if forwards.count != n_batches:
+            fail(forward_passes("train_with_tensorboard", forwards.count, n_batches, "batch"))
     if not close(actual, want, "train"):
         _, batch_values = _series(ref_scalars, "Loss/train_batch")
         n = len(tb_runs["loader"])
@@ -584,7 +610,7 @@ def test_tensorboard_trains_like_the_reference(run_tb):
         if close(actual, torch.tensor([b[-1] for b in per_epoch]), "train"):
             fail(TB_LAST_BATCH, **found)
         fail(TB_LOSSES_WRONG, **found)
-    check(same(params_of(tb_runs["model"]), params_of(tb_runs["twin"]), "train", tb_runs["device"]), TB_PARAMS)
+    check(state_ok, TB_PARAMS)
 
 
 @item("train_with_tensorboard", points=2, timeout=TIMEOUT)
@@ -631,3 +657,13 @@ def test_tensorboard_logs_plain_numbers(run_tb):
     check(writer.handed, TB_NOTHING)
     for tag, step, grad_fn in writer.handed:
         check(grad_fn is None, TB_GRAPH, tag=tag, step=step, grad_fn=grad_fn)
+
+
+@item("train_with_tensorboard", points=1, timeout=TIMEOUT)
+def test_tensorboard_runs_every_epoch(run_tb):
+    """lr=0 on a model without Dropout: the loss is the same every epoch, and every epoch still runs."""
+    tb_runs = run_tb(plateau=True)
+    (returned, _, _), (expected, _, _) = tb_runs["mine"], tb_runs["theirs"]
+    check_every_epoch("train_with_tensorboard", returned, tb_runs["epochs"], "lr=0")
+    check(isinstance(returned, (list, tuple)) and len(returned) == len(expected), TB_RETURN, n=len(expected),
+          got=type(returned).__name__)

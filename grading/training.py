@@ -1,24 +1,113 @@
-"""Helpers for checks of training code: snapshots of parameters and gradients, a spy on
-`optimizer.step()`, a loss that records what it computed, and batches that notice whether they
-were moved to a device.
+"""Helpers for checks of training code: snapshots of parameters, buffers and gradients, a model
+with BatchNorm and Dropout, spies on `optimizer.step()`, on the forward passes and on autograd
+recording, a loss that records what it computed, batches that notice whether they were moved to a
+device, and the hints every training check shares.
 
 Spies here only make hints precise; a verdict always comes from comparing outcomes with the
-reference.
+reference. The one exception is GraphSpy, and only where the contract says "without autograd": a
+layer output that carries a graph is then itself the outcome being judged.
 """
 from __future__ import annotations
 
 import contextlib
 
 import torch
+from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from .compare import close
+from .text import Text
+from .verdict import fail
+
+# ---------------------------------------------------------------- shared hints
+
+LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation"
+LEAF_UPDATE = Text(
+    "{fn}: PyTorch refused the update (\"" + LEAF_ERROR + "\"): `w -= lr * w.grad` changes in place a leaf "
+    "that requires grad while autograd is recording, and autograd cannot record that. Update the tensor inside "
+    "`with torch.no_grad():` (w -= lr * w.grad there), then clear its gradient.",
+    "{fn}: o PyTorch recusou a atualização (\"" + LEAF_ERROR + "\"): `w -= lr * w.grad` altera no lugar uma "
+    "folha que exige grad enquanto o autograd grava, e o autograd não consegue gravar isso. Atualize o tensor "
+    "dentro de `with torch.no_grad():` (w -= lr * w.grad ali), depois limpe o gradiente dele.",
+)
+FORWARD_PASSES = Text(
+    "{call} ran the model's forward pass {count} times where {expected} were needed (one per {per}). With "
+    "BatchNorm every pass in training mode moves the running statistics, and with Dropout every pass draws new "
+    "random masks, so the extra pass changed the training. Run the model once per batch and reuse its output "
+    "(for the loss, an accuracy or a log).",
+    "{call} rodou o forward do modelo {count} vezes onde bastavam {expected} (um por {per_pt}). Com BatchNorm "
+    "cada passada em modo de treino move as estatísticas acumuladas, e com Dropout cada passada sorteia "
+    "máscaras novas, então a passada a mais mudou o treino. Rode o modelo uma vez por batch e reaproveite a "
+    "saída (para a loss, uma acurácia ou um log).",
+)
+PER = {"batch": ("batch", "batch"), "epoch": ("epoch", "época")}
+STOPPED_EARLY = Text(
+    "{call} stopped after {count} of {epochs} epochs: in this run the loss does not fall ({setting}) and the "
+    "loop ended early. Run every epoch asked for (for epoch in range(...)) and never break out of the loop "
+    "when the loss stops falling: early stopping is not part of the exercise.",
+    "{call} parou depois de {count} de {epochs} épocas: nesta execução a loss não cai ({setting}) e o laço "
+    "terminou antes. Rode todas as épocas pedidas (for epoch in range(...)) e nunca saia do laço quando a loss "
+    "para de cair: parada antecipada não faz parte do exercício.",
+)
+
+BUILT_GRAPH = Text(
+    "{fn} built an autograd graph: the output of layer {layer} had a grad_fn{when}. Nothing here calls "
+    "backward(), so that graph only costs memory and time, and calling .detach() on the result comes too late: "
+    "the graph was already recorded. Run the forward pass inside `with torch.no_grad():` "
+    "(or torch.inference_mode()).",
+    "{fn} construiu um grafo do autograd: a saída da camada {layer} tinha grad_fn{when_pt}. Nada aqui "
+    "chama backward(), então esse grafo só gasta memória e tempo, e chamar .detach() no resultado chega tarde "
+    "demais: o grafo já foi gravado. Rode o forward dentro de `with torch.no_grad():` "
+    "(ou torch.inference_mode()).",
+)
+GRAD_WAS_ON = Text(" (autograd was recording during the forward pass)", " (o autograd estava gravando durante o forward)")
+
+
+@contextlib.contextmanager
+def leaf_update_hint(fn: str):
+    """PyTorch's refusal to update a leaf in place while autograd records becomes the kit's hint."""
+    try:
+        yield
+    except RuntimeError as error:
+        if LEAF_ERROR in str(error):
+            fail(LEAF_UPDATE, fn=fn)
+        raise
+
+
+def check_every_epoch(call: str, values, epochs: int, setting: str) -> None:
+    """In a run whose loss does not fall: a list of per-epoch values that stops short ended early."""
+    if isinstance(values, (list, tuple)) and len(values) < epochs:
+        fail(STOPPED_EARLY, call=call, count=len(values), epochs=epochs, setting=setting)
+
+
+def forward_passes(call: str, count: int, expected: int, per: str) -> Text:
+    en, pt = PER[per]
+    return FORWARD_PASSES.format(call=call, count=count, expected=expected, per=en, per_pt=pt)
+
+
+# ---------------------------------------------------------------- models
+
+def stateful_net(n_in: int, n_hidden: int, n_out: int) -> nn.Module:
+    """Linear, BatchNorm, ReLU, Dropout, Linear: the running statistics and the random masks make the
+    mode, the number of forward passes and the random stream show in the outcome."""
+    return nn.Sequential(nn.Linear(n_in, n_hidden), nn.BatchNorm1d(n_hidden), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(n_hidden, n_out))
 
 
 # ---------------------------------------------------------------- snapshots
 
 def params_of(model) -> list[torch.Tensor]:
     return [p.detach().clone() for p in model.parameters()]
+
+
+def buffers_of(model) -> list[torch.Tensor]:
+    """Running statistics and counters (BatchNorm's running_mean, running_var, num_batches_tracked)."""
+    return [b.detach().clone() for b in model.buffers()]
+
+
+def state_of(model) -> list[torch.Tensor]:
+    """Parameters, then buffers: everything training changes in a model."""
+    return params_of(model) + buffers_of(model)
 
 
 def grads_of(model) -> list[torch.Tensor | None]:
@@ -78,6 +167,52 @@ class StepSpy:
 
     def remove(self) -> None:
         self._handle.remove()
+
+
+class ForwardSpy:
+    """Notes the mode of every top-level forward pass of a model (a forward pre-hook)."""
+
+    def __init__(self, model):
+        self.modes: list[bool] = []
+        self._handle = model.register_forward_pre_hook(lambda module, args: self.modes.append(module.training))
+
+    @property
+    def count(self) -> int:
+        return len(self.modes)
+
+    def clear(self) -> None:
+        self.modes = []
+
+    def remove(self) -> None:
+        self._handle.remove()
+
+
+class GraphSpy:
+    """Forward hooks on every layer: did any output carry a graph, and was autograd recording?"""
+
+    def __init__(self, model):
+        self.layer, self.grad_on = None, False
+        names = {m: n or type(model).__name__ for n, m in model.named_modules()}
+        self.handles = [m.register_forward_hook(self._hook(names[m])) for m in model.modules()]
+
+    def _hook(self, name):
+        def hook(module, args, output):
+            outputs = output if isinstance(output, (tuple, list)) else (output,)
+            if self.layer is None and any(torch.is_tensor(o) and o.requires_grad for o in outputs):
+                self.layer = f"{name} ({type(module).__name__})"
+                self.grad_on = torch.is_grad_enabled()
+        return hook
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+def check_no_graph(spy: GraphSpy, fn: str) -> None:
+    """Fail when a layer's output carried a graph: the work was recorded by autograd."""
+    if spy.layer is not None:
+        when = GRAD_WAS_ON if spy.grad_on else Text("", "")
+        fail(BUILT_GRAPH, fn=fn, layer=spy.layer, when=when.en, when_pt=when.pt)
 
 
 class RecordingLoss:

@@ -44,6 +44,26 @@ def check(condition, message: Text, **fields) -> None:
         fail(message, **fields)
 
 
+CASE = Text("case {case}: ", "caso {case}: ")
+
+
+def names_case(*params: str):
+    """Decorates a parametrized check whose hints do not all say which case they are about: every
+    failure then starts with the case. The cases of one check are all-or-nothing (see
+    docs/grading-policy.md), and the score shows only the hint, so the hint must name the case."""
+    def decorate(check_fn):
+        @functools.wraps(check_fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return check_fn(*args, **kwargs)
+            except CheckFailed as failed:
+                label = ", ".join(str(kwargs[p]) if p == "case" else f"{p}={kwargs[p]}" for p in params)
+                failed.message = CASE.format(case=label) + failed.message
+                raise
+        return wrapper
+    return decorate
+
+
 @functools.lru_cache(maxsize=4096)
 def _resolved(filename: str) -> Path | None:
     try:
