@@ -37,7 +37,7 @@ UNUSED_NOT_ZERO = Text(
 TOUCHED_CALLER = Text(
     "gradients changed the caller's tensor ({what}). Work on a detached copy "
     "(x.detach().clone().requires_grad_()) so the caller's tensors, requires_grad and .grad stay as they were.",
-    "gradients alterou o tensor de quem chamou ({what}). Trabalhe numa cópia desligada "
+    "gradients alterou o tensor de quem chamou ({what}). Trabalhe numa cópia desconectada do grafo "
     "(x.detach().clone().requires_grad_()) para que os tensores, requires_grad e .grad de quem chamou fiquem como estavam.",
 )
 ACCUMULATES = Text(
@@ -48,7 +48,7 @@ ACCUMULATES = Text(
 )
 NOT_DETACHED = Text(
     "the returned gradients still require grad or carry a graph; return them detached (g.detach()).",
-    "os gradientes devolvidos ainda exigem grad ou carregam um grafo; devolva-os desligados (g.detach()).",
+    "os gradientes devolvidos ainda exigem grad ou carregam um grafo; devolva-os desconectados do grafo (g.detach()).",
 )
 GD_WRONG = Text(
     "gradient_descent({case}) returned {actual}, expected {expected}.{why}",
@@ -79,7 +79,7 @@ GD_RECORDED = Text(
 GD_RESULT = Text(
     "gradient_descent must return x detached, shaped like x0 ({want_shape}, float32 for a number); "
     "it returned shape {shape}, dtype {dtype}, requires_grad={rg}.",
-    "gradient_descent deve devolver x desligado, com o formato de x0 ({want_shape}, float32 para um número); "
+    "gradient_descent deve devolver x desconectado do grafo (detach), com o formato de x0 ({want_shape}, float32 para um número); "
     "devolveu formato {shape}, dtype {dtype}, requires_grad={rg}.",
 )
 GD_TOUCHED_X0 = Text(

@@ -200,7 +200,7 @@ BGD_PARAMS = Text(
 LR_RESULT = Text(
     "linear_regression_gd must return (w, b, losses): w detached of shape {w_shape}, b a detached 0-dim tensor, "
     "losses a list of {n} floats; it returned {got}.",
-    "linear_regression_gd deve devolver (w, b, losses): w desligado de formato {w_shape}, b um tensor desligado "
+    "linear_regression_gd deve devolver (w, b, losses): w desconectado do grafo, de formato {w_shape}, b um tensor desconectado do grafo "
     "de dimensão 0, losses uma lista de {n} floats; devolveu {got}.",
 )
 LR_SEED = Text(

@@ -318,7 +318,7 @@ def _call_fp(arg_fps, extra=None) -> str:
     return codec.fingerprint([[p, f] for p, f, _ in arg_fps] + [extra])
 
 
-def _call_shape(flat, owner=None) -> tuple[str, list]:
+def _call_shape(flat, context: list) -> tuple[str, list]:
     """The call as `codec.shape_print` sees it: a digest without the floating-point numbers of the
     arguments, and those numbers, for a replay within tolerance."""
     parts, numbers = [], []
@@ -326,7 +326,7 @@ def _call_shape(flat, owner=None) -> tuple[str, list]:
         digest, values = codec.shape_print(obj)
         parts.append([path, digest])
         numbers.extend(values)
-    return codec.fingerprint(parts + [_structure(owner) if owner is not None else None]), numbers
+    return codec.fingerprint(parts + [context]), numbers
 
 
 def _structure(module: nn.Module) -> str:
@@ -340,6 +340,30 @@ def _structure(module: nn.Module) -> str:
         if not key.startswith("_") and codec._is_simple(value):
             parts.append(f"{key}={value!r}")
     return "\n".join(parts)
+
+
+def _accelerators() -> tuple[bool, bool]:
+    """What a reference may ask about the machine (get_device does): CUDA and MPS available, as
+    torch answers now (a check may pretend another machine). Part of every call's fingerprint, so
+    a release on a CUDA machine gets the answer recorded for a CUDA machine."""
+    mps = getattr(torch.backends, "mps", None)
+    return bool(torch.cuda.is_available()), bool(mps is not None and mps.is_available())
+
+
+CPU_ONLY = (False, False)
+
+
+def _context(owner=None, accelerators=None) -> list:
+    """What a call's answer depends on besides its arguments: the machine, and for a method the
+    model it is called on (seen without its weights)."""
+    return [_structure(owner) if owner is not None else None, accelerators or _accelerators()]
+
+
+def _contexts(owner=None) -> list[list]:
+    """The contexts a replay looks under, in order: this machine, then a machine without
+    accelerators (snapshots are recorded on one: only a check that pretends records others)."""
+    here = _context(owner)
+    return [here] if here[1] == CPU_ONLY else [here, _context(owner, CPU_ONLY)]
 
 
 def _leaves_refs(flat, owner=None) -> codec.Refs:
@@ -357,8 +381,9 @@ def record_call(recorder: Recorder, name: str, fn, args: tuple, kwargs: dict, si
     flat = codec.flatten(snapclass.bind(signature, args, kwargs))
     refs = _leaves_refs(flat, owner)
     fps = _arg_fps(flat)
-    call = _call_fp(fps, _structure(owner) if owner is not None else None)
-    shape, numbers = _call_shape(flat, owner)
+    context = _context(owner)
+    call = _call_fp(fps, context)
+    shape, numbers = _call_shape(flat, context)
     kinds = [snapeffects.kind_of(obj) for _, obj in flat]
     probe = snapeffects.probe_copy(args, kwargs)
     before = snapeffects.capture_globals()
@@ -547,19 +572,26 @@ class Store:
 def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, owner=None):
     flat = codec.flatten(snapclass.bind(signature, args, kwargs))
     fps = _arg_fps(flat)
-    call = _call_fp(fps, _structure(owner) if owner is not None else None)
     states = snapeffects.rng_states()
 
     def fits_rng(e) -> bool:
         return e["rng_in"] is None or snapeffects.rng_digest(states, e["rng_in"]) == e["rng_in"]
 
-    entries = store.candidates(name, call, _Current.node)
-    usable = [e for e in entries if fits_rng(e)]
-    distance = 0.0
-    if not usable:
-        shape, numbers = _call_shape(flat, owner)
-        near, usable, distance = store.nearest(name, shape, numbers, _Current.node, fits_rng)
-        call = near or call
+    contexts = _contexts(owner)
+    for context in contexts:  # the same arguments, exactly
+        call = _call_fp(fps, context)
+        entries = store.candidates(name, call, _Current.node)
+        usable = [e for e in entries if fits_rng(e)]
+        if usable:
+            break
+    distance = math.inf
+    for context in contexts if not usable else ():  # arguments within tolerance
+        shape, numbers = _call_shape(flat, context)
+        near, usable, closest = store.nearest(name, shape, numbers, _Current.node, fits_rng)
+        distance = min(distance, closest)
+        if usable:
+            call = near
+            break
     occ = _Current.counts[(name, call)]
     _Current.counts[(name, call)] += 1
     if not usable:

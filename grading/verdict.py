@@ -143,6 +143,25 @@ def _is_outcome(exc: BaseException) -> bool:
     return isinstance(exc, (OutcomeException, Exit)) and type(exc).__name__ in _OUTCOMES
 
 
+# PyTorch's words when one operation meets tensors on two devices (a batch never moved to the
+# model's GPU). On a CPU-only machine the same slip raises nothing, and the checks' own spies name
+# it; on a GPU PyTorch stops first, so its error is turned into the same hint.
+DEVICE_MISMATCH = "Expected all tensors to be on the same device"
+UNMOVED_BATCH = Text(
+    "the batch's {what} reached {where} without being moved to `device`{at}: call .to(device) on the inputs "
+    "and on the targets of every batch. (PyTorch: \"{error}\")",
+    "{what_pt} do batch chegaram {where_pt} sem passar por .to(device){at_pt}: chame .to(device) nas entradas "
+    "e nos alvos de cada batch. (PyTorch: \"{error}\")",
+)
+
+
+def _unmoved_batch(text: str, at: Text) -> Text:
+    targets = "target" in text.split("but got", 1)[-1].split("(", 1)[0] or "loss" in text
+    fields = (dict(what="targets", what_pt="os alvos", where="the loss function", where_pt="à função de loss")
+              if targets else dict(what="inputs", what_pt="as entradas", where="the model", where_pt="ao modelo"))
+    return UNMOVED_BATCH.format(error=text.splitlines()[0].split(" (when")[0][:160], at=at.en, at_pt=at.pt, **fields)
+
+
 def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None = None) -> tuple[str, Text]:
     """Turn what a check raised into (status, message)."""
     from . import notices
@@ -183,5 +202,7 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
     if where is not None:
         frame, lineno = where
         at = RAISED_AT.format(file=_display_path(frame.f_code.co_filename, root), line=lineno)
+    if isinstance(exc, RuntimeError) and DEVICE_MISMATCH in text:
+        return "failed", _unmoved_batch(text, at)
     error = error[:300]
     return "error", Text(RAISED.en.format(error=error, where=at.en), RAISED.pt.format(error=error, where=at.pt))

@@ -58,7 +58,7 @@ def test_one_grader_step_per_module_with_its_points(workflow):
     graders = [s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command-grader@")]
     points = {m: sum(items.values()) for m, items in discover(KIT / "checks").items()}
     assert {s["with"]["test-name"]: s["with"]["max-score"] for s in graders} == points
-    assert sum(s["with"]["max-score"] for s in graders) == sum(points.values()) == 144
+    assert sum(s["with"]["max-score"] for s in graders) == sum(points.values()) == 148
     for step in graders:
         assert "env" not in step, "the command grader drops environment variables: use flags"
         assert step["with"]["command"].startswith(f"python -m pytest checks/test_{step['with']['test-name']}.py")

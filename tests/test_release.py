@@ -18,7 +18,7 @@ import pytest
 from conftest import KIT
 from grading import release
 
-TOTAL = 144
+TOTAL = 148
 
 
 @pytest.fixture(scope="module")
