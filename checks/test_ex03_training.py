@@ -397,6 +397,7 @@ def _not_moved(where):
 
 
 @item("train_epoch", points=1)
+@pytest.mark.with_reference("train_step")
 def test_train_epoch_moves_batches_to_device(student, impl, ref, device, monkeypatch):
     """Batches come from the loader as tensors that notice a .to(device); whatever reaches the model
     or the loss unmoved is reported."""
@@ -417,6 +418,7 @@ def test_train_epoch_moves_batches_to_device(student, impl, ref, device, monkeyp
 
 
 @item("train_epoch", points=4)
+@pytest.mark.with_reference("train_step")
 @pytest.mark.parametrize("batch_size", [4, 3])
 @names_case("batch_size")
 def test_train_epoch_matches_the_reference(student, reference, impl, ref, device, monkeypatch, batch_size):
@@ -467,6 +469,7 @@ FIT_CASES = {
 
 
 @item("fit", points=2)
+@pytest.mark.with_reference("train_epoch")
 @pytest.mark.parametrize("case", list(FIT_CASES))
 @names_case("case")
 def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch, case):

@@ -68,6 +68,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "item(name, points=1, timeout=None): a graded check of one curriculum item")
+    config.addinivalue_line("markers", "with_reference(*items): the check swaps the reference's implementation of "
+                                       "these items into the submission (its row says so when the student's fail)")
     config.stash[_RECORDS] = []
     config.stash[_META] = {"started": time.perf_counter()}
     if reference_mode(config) == "replay":
@@ -262,10 +264,11 @@ def known_device(config) -> str | None:
 def new_record(item, status: str, message: dict | None, duration: float) -> res.CheckResult:
     """A record whose names, points and seed come from this process's own copy of the check."""
     marker = item.get_closest_marker("item")
+    swapped = item.get_closest_marker("with_reference")
     return res.CheckResult(
         nodeid=item.nodeid, module=module_of(item), item=marker.args[0], check=item.originalname,
         points=int(marker.kwargs.get("points", 1)), status=status, message=message,
-        seed=seed_of(item), duration=duration,
+        seed=seed_of(item), duration=duration, with_reference=list(swapped.args) if swapped else [],
     )
 
 
@@ -427,6 +430,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     records = config.stash[_RECORDS]
     if not records:
         return
+    res.note_reference_helpers(records)
     lang = lang_of(config)
     impl = resolve_root(config.getoption("--impl"), config)
     device = known_device(config) or device_of(config)
@@ -498,6 +502,7 @@ def pytest_sessionfinish(session, exitstatus):
     _guard.activate(None)
     path = config.getoption("--score-json")
     elapsed = time.perf_counter() - config.stash[_META]["started"]
+    res.note_reference_helpers(records)
     payload = res.gradescope(records, lang_of(config), elapsed)
     if path:
         res.write_json(Path(path), payload)

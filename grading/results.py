@@ -26,6 +26,7 @@ class CheckResult:
     message: dict | None = None  # {"en": ..., "pt-BR": ...}
     seed: int | None = None
     duration: float = 0.0
+    with_reference: list[str] = field(default_factory=list)  # items whose reference the check swapped in
 
     @property
     def earned(self) -> int:
@@ -57,10 +58,11 @@ class ItemScore:
         return _worst(c.status for c in self.checks)
 
     def first_hint(self, lang: str) -> str:
+        """The first failing check's hint, else a passing check's note (see note_reference_helpers)."""
         for c in self.checks:
             if c.status != "passed" and c.message:
                 return c.text(lang)
-        return ""
+        return next((c.text(lang) for c in self.checks if c.message), "")
 
 
 def _worst(statuses) -> str:
@@ -80,9 +82,26 @@ def combine(results: list[CheckResult]) -> list[CheckResult]:
         combined.append(CheckResult(
             nodeid=first_bad.nodeid, module=first_bad.module, item=first_bad.item, check=first_bad.check,
             points=max(c.points for c in cases), status=status, message=first_bad.message,
-            seed=first_bad.seed, duration=sum(c.duration for c in cases),
+            seed=first_bad.seed, duration=sum(c.duration for c in cases), with_reference=first_bad.with_reference,
         ))
     return combined
+
+
+GRADED_WITH_REFERENCE = Text(
+    "graded with the reference's {names} in place of yours, which does not pass yet: see {names}.",
+    "avaliado com {names} da referência no lugar do seu, que ainda não passa: veja {names}.",
+)
+
+
+def note_reference_helpers(results: list[CheckResult]) -> None:
+    """A check that swaps the reference's helper into the submission (`@pytest.mark.with_reference`)
+    grades one item on its own; when the student's own helper fails, its passing row says so, so
+    that "passed 5/5" is not read as "my whole loop works"."""
+    failing = {(r.module, r.item) for r in results if r.graded and r.status != "passed"}
+    for r in results:
+        broken = [name for name in r.with_reference if (r.module, name) in failing]
+        if broken and r.status == "passed" and not r.message:
+            r.message = GRADED_WITH_REFERENCE.format(names=", ".join(broken)).as_dict()
 
 
 def by_item(results: list[CheckResult]) -> list[ItemScore]:

@@ -29,3 +29,22 @@ def test_a_batch_never_moved_to_the_gpu_is_named_like_on_the_cpu():
 def test_any_other_runtime_error_stays_an_error_with_its_message():
     status, message = _verdict("mat1 and mat2 shapes cannot be multiplied (4x3 and 5x2)")
     assert status == "error" and "shapes cannot be multiplied" in message.en
+
+
+def test_a_check_graded_with_the_reference_helper_says_so_when_the_students_fails():
+    """train_epoch is graded with the reference's train_step swapped in: its points stand, but its
+    row tells the student that their own train_step still fails (terminal, report, results.json)."""
+    from grading import results as res
+
+    step = res.CheckResult("a", "ex03_training", "train_step", "test_step", 2, "failed", {"en": "x", "pt-BR": "x"})
+    epoch = res.CheckResult("b", "ex03_training", "train_epoch", "test_epoch", 4, with_reference=["train_step"])
+    fit = res.CheckResult("c", "ex03_training", "fit", "test_fit", 2, with_reference=["train_epoch"])
+    records = [step, epoch, fit]
+    res.note_reference_helpers(records)
+    assert epoch.earned == 4 and "reference's train_step" in epoch.text("en") and "see train_step" in epoch.text("en")
+    assert "train_step da referência" in epoch.text("pt-BR")
+    assert fit.message is None, "train_epoch passes: nothing to say about fit"
+    payload = res.gradescope(records, "en", 1.0)
+    assert payload["tests"][1]["output"].startswith("passed: graded with the reference's train_step")
+    table = "\n".join(res.score_table(records, "en"))
+    assert "graded with the reference's train_step" in table
