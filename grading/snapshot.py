@@ -601,9 +601,11 @@ def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, o
     if entry.get("broken"):
         _raise("error", Text(f"snapshot cannot replay {name}: {entry['broken']}",
                              f"o snapshot não consegue repetir {name}: {entry['broken']}"))
+    # The watched calls first (a check's spy on the model sees the forward passes again; with
+    # BatchNorm such a pass moves the running statistics), then the recorded state on top of them.
+    snapeffects.replay_log(entry["log"], flat)
     for index, kind, state in entry["effects"]:
         snapeffects.apply_post(flat[index][1], kind, state)
-    snapeffects.replay_log(entry["log"], flat)
     if entry["rng_set"] or (entry["rng_out"] and snapeffects.rng_digest(states, entry["rng_pre"]) == entry["rng_pre"]):
         for key, value in entry["rng_out"].items():
             snapeffects.set_rng(key, value)
