@@ -44,6 +44,17 @@ SUMMARY_HEAD = Text("| module | item | points | status |", "| módulo | item | p
 NO_RESULTS = Text("No results were written: the checks did not run.", "Nenhum resultado foi escrito: as verificações não rodaram.")
 
 
+def torch_requirements(kit: Path = KIT_ROOT) -> str:
+    """The torch and torchvision ranges pyproject.toml declares, quoted for a shell: installs from
+    PyTorch's index then stay within the releases the verdicts are shown to hold on."""
+    wanted = []
+    for line in (Path(kit) / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+        spec = re.match(r'\s*"((torch|torchvision)\b[^"]*)"', line)
+        if spec:
+            wanted.append(f'"{spec.group(1)}"')
+    return " ".join(wanted) or "torch torchvision"
+
+
 def _uses(key: str) -> str:
     repo, sha, tag = ACTIONS[key]
     return f"{repo}@{sha} # {tag}"
@@ -96,7 +107,7 @@ def render(kit: Path = KIT_ROOT, lang: str = "en") -> str:
         "      - name: Install CPU-only PyTorch and the exercises",
         "        run: |",
         "          python -m pip install --upgrade pip",
-        f"          python -m pip install torch torchvision --index-url {TORCH_CPU_INDEX}",
+        f"          python -m pip install {torch_requirements(kit)} --index-url {TORCH_CPU_INDEX}",
         "          python -m pip install -e \".[lessons]\"",
     ]
     for module, total in points.items():

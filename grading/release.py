@@ -62,7 +62,7 @@ README = """# {title}
 
 ## English
 
-1. Install PyTorch for your machine (CPU: `python -m pip install torch torchvision --index-url {index}`),
+1. Install PyTorch for your machine (CPU: `python -m pip install {torch} --index-url {index}`),
    then this project: `python -m pip install -e ".[lessons]"`.
 2. Write your code in `exercises/`: replace each `raise NotImplementedError` (the `# TODO` lines say what to do).
 3. `tocha status` shows your progress and the next thing to fix; `tocha hint` explains it;
@@ -74,7 +74,7 @@ and a changed grader does not count.
 
 ## Português (Brasil)
 
-1. Instale o PyTorch para sua máquina (CPU: `python -m pip install torch torchvision --index-url {index}`),
+1. Instale o PyTorch para sua máquina (CPU: `python -m pip install {torch} --index-url {index}`),
    depois este projeto: `python -m pip install -e ".[lessons]"`.
 2. Escreva seu código em `exercises/`: troque cada `raise NotImplementedError` (as linhas `# TODO` dizem o que fazer).
 3. `tocha status` mostra seu progresso e a próxima coisa a corrigir; `tocha hint` explica;
@@ -195,7 +195,8 @@ def build(kit: Path, out: Path, lang: str = "en") -> Path:
     shutil.copytree(kit / "datasets", out / "datasets", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "build.py"))
     shutil.copytree(kit / "grading", out / "grading", ignore=SKIP)
     (out / "pyproject.toml").write_text(student_pyproject(kit), encoding="utf-8")
-    (out / "README.md").write_text(README.format(title="PyTorch: exercises / exercícios", index=classroom.TORCH_CPU_INDEX),
+    (out / "README.md").write_text(README.format(title="PyTorch: exercises / exercícios", index=classroom.TORCH_CPU_INDEX,
+                                                     torch=classroom.torch_requirements(kit)),
                                    encoding="utf-8")
     (out / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     workflow = out / classroom.WORKFLOW

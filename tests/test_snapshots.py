@@ -160,6 +160,14 @@ def reseed(seed):
     torch.manual_seed(seed)
 
 
+def forward_sum(model, x):
+    return float(model(x).sum())
+
+
+def device_name():
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def loader_and_optimizer(model):
     data = torch.utils.data.TensorDataset(torch.arange(6.0).reshape(3, 2), torch.arange(3))
     return (torch.utils.data.DataLoader(data, batch_size=2, shuffle=True),
@@ -321,3 +329,81 @@ def test_snapshot_files_hold_only_plain_data():
         data = torch.load(path, weights_only=True)  # raises on anything but tensors and containers
         assert data["header"]["seed_offset"] == 0 and data["header"]["device"] == "cpu"
     assert snapcodec.decode(snapcodec.encode((1, [2.0], {"a": torch.ones(2)})))[2]["a"].sum() == 2
+
+
+def _last_bits(t: torch.Tensor, ulps: int = 2) -> torch.Tensor:
+    """t as another machine's kernels might compute it: a few units in the last place apart."""
+    out = t.detach().clone()
+    for _ in range(ulps):
+        out = torch.nextafter(out, torch.full_like(out, float("inf")))
+    return out
+
+
+def test_arguments_rounded_otherwise_get_the_recorded_answer(tmp_path):
+    """A correct submission on another machine builds the same arguments to the last bits: the
+    recorded answer is given, with the recorded side effects (portable verdicts)."""
+    r = _Replayer(tmp_path)
+    x = torch.randn(4, 3)
+    live = r.recording.get("tiny", "scaled_sigmoid")(x)
+    model, twin = _model_and_twin()
+    live_sum = r.recording.get("tiny", "sgd_step")(model, 0.1)
+    root = r.save()
+    assert torch.equal(root.get("tiny", "scaled_sigmoid")(_last_bits(x)), live)
+    with torch.no_grad():
+        twin.weight.copy_(_last_bits(twin.weight))
+    assert root.get("tiny", "sgd_step")(twin, 0.1) == live_sum
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), twin.parameters())), "re-anchored"
+    assert snapshot.take_problem() is None
+
+
+def test_arguments_outside_tolerance_are_no_answer(tmp_path):
+    """Within 100 tolerances but outside one: the kit cannot tell a rounding from a slip, and says
+    so ("error", no points); far off: the submission's doing ("failed")."""
+    r = _Replayer(tmp_path)
+    x = torch.randn(4, 3)
+    r.recording.get("tiny", "scaled_sigmoid")(x)
+    root = r.save()
+    with pytest.raises(CheckFailed):
+        root.get("tiny", "scaled_sigmoid")(x * (1 + 1e-3))
+    status, message = snapshot.take_problem()
+    assert status == "error" and "kit's limit" in message.en and "limite do kit" in message.pt
+    with pytest.raises(CheckFailed):
+        root.get("tiny", "scaled_sigmoid")(x + 1.0)
+    assert snapshot.take_problem()[0] == "failed"
+
+
+def test_a_reference_that_asks_about_the_machine_is_answered_for_this_machine(tmp_path, monkeypatch):
+    """Recorded on a CPU machine with a check pretending CUDA, replayed on a CUDA machine: the CUDA
+    answer; every other call falls back to the CPU machine's answers."""
+    r = _Replayer(tmp_path)
+    snapshot.begin_check("tiny::test_pretend_cuda", r.check)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert r.recording.get("tiny", "device_name")() == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    snapshot.begin_check(r.node, r.check)
+    assert r.recording.get("tiny", "device_name")() == "cpu"
+    x = torch.randn(3)
+    live = r.recording.get("tiny", "scaled_sigmoid")(x)
+    root = r.save()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # the student's machine has a GPU
+    assert root.get("tiny", "device_name")() == "cuda"
+    assert torch.equal(root.get("tiny", "scaled_sigmoid")(x), live)
+
+
+def test_replayed_state_is_the_recorded_one_even_when_a_spy_watches_the_model(tmp_path):
+    """A check's hook on a model with BatchNorm sees the reference's forward pass again in the
+    replay; the model's running statistics are still exactly the recorded ones afterwards."""
+    r = _Replayer(tmp_path)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    twin = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    twin.load_state_dict(model.state_dict())
+    seen = []
+    for m in (model, twin):
+        m.register_forward_hook(lambda mod, args, out: seen.append(mod))
+    x = torch.randn(5, 2)
+    live = r.recording.get("tiny", "forward_sum")(model, x)
+    root = r.save()
+    assert root.get("tiny", "forward_sum")(twin, x) == live
+    assert seen.count(twin) == 1, "the spy saw the replayed pass"
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twin.state_dict().values()))
