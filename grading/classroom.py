@@ -48,7 +48,8 @@ def torch_requirements(kit: Path = KIT_ROOT) -> str:
     """The torch and torchvision ranges pyproject.toml declares, quoted for a shell: installs from
     PyTorch's index then stay within the releases the verdicts are shown to hold on."""
     wanted = []
-    for line in (Path(kit) / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+    source = next((p for p in (Path(kit) / "pyproject.toml", KIT_ROOT / "pyproject.toml") if p.is_file()), None)
+    for line in source.read_text(encoding="utf-8").splitlines() if source else ():
         spec = re.match(r'\s*"((torch|torchvision)\b[^"]*)"', line)
         if spec:
             wanted.append(f'"{spec.group(1)}"')

@@ -1,8 +1,9 @@
 """Verdicts do not depend on the seed: every check file on the solutions, and the mutants of a few
 modules, graded under several seed offsets (`--seed-offset`) get the same status for every check.
 
-A check whose verdict changes with the seed is flaky: it would fail a correct submission, or pass
-a wrong one, by chance. The modules whose mutants are graded are TOCHA_FLAKE_MODULES
+The same submissions replayed from the recorded snapshots under two machines' kernels get the
+same verdicts too. A check whose verdict changes with the seed (or the machine) is flaky: it
+would fail a correct submission, or pass a wrong one, by chance. The modules whose mutants are graded are TOCHA_FLAKE_MODULES
 (comma-separated; default ex01_autograd and ex02_forward) to keep the run short.
 """
 from __future__ import annotations
@@ -74,6 +75,32 @@ def test_every_verdict_is_the_same_under_every_seed(verdicts):
             if len(set(seen)) > 1:
                 flaky.append(f"{what} / {root} / {name}: {dict(zip(OFFSETS, seen))}")
     assert not flaky, "verdicts that change with the seed:\n" + "\n".join(flaky)
+
+
+# The snapshot path replays at seed offset 0 only; what varies there is the machine. The same
+# submissions graded from the recorded answers under this machine's kernels and under the generic
+# ones with one thread must get the same verdicts.
+MACHINES = ({}, {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "1"})
+
+
+def test_replayed_verdicts_do_not_depend_on_the_machine(tmp_path):
+    from grading import snaprun
+
+    runs = []
+    for i, machine in enumerate(MACHINES):
+        found = {}
+        for module in MODULES:
+            roots = [str(KIT / "solutions")] + snaprun.submission_roots(
+                KIT, module, sorted((SUBMISSIONS / module).glob("*.py")), tmp_path / str(i))
+            out = tmp_path / f"{module}-{i}.json"
+            cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots,
+                   "--", "--reference", "snapshots", "-p", "no:cacheprovider"]
+            subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
+                           env={**os.environ, "TOCHA_LANG": "en", **machine})
+            for root, result in json.loads(out.read_text(encoding="utf-8")).items():
+                found[(module, Path(root).name)] = {t["name"]: t["tags"][2] for t in result.get("tests", [])}
+        runs.append(found)
+    assert runs[0] and runs[0] == runs[1], [k for k in runs[0] if runs[0][k] != runs[1].get(k)]
 
 
 def test_solutions_pass_under_every_seed(verdicts):
