@@ -180,7 +180,7 @@ def test_isolation_costs_little(arena):
     """Grading a correct submission stays within `python -c 'import torch'` + 2 s per module."""
     def timed(cmd, **kwargs) -> float:
         best = float("inf")
-        for _ in range(2):
+        for _ in range(3):  # the best of three: a shared machine's other load is not the grader's cost
             start = time.perf_counter()
             subprocess.run(cmd, check=False, capture_output=True, timeout=300, **kwargs)
             best = min(best, time.perf_counter() - start)
