@@ -51,25 +51,15 @@ SETTINGS = {
 CHUNK = 12  # submissions per grading process
 
 
-def _env(setting: str) -> dict:
-    return {**os.environ, "TOCHA_LANG": "en", **SETTINGS[setting]}
-
-
-def release_score(setting: str, release: Path) -> tuple[int, int]:
-    out = release / f"results-{setting}.json"
-    subprocess.run([sys.executable, "-m", "pytest", "checks", "--impl", str(KIT / "solutions"), "-q",
-                    "-p", "no:cacheprovider", "--score-json", str(out)], cwd=release, env=_env(setting),
-                   capture_output=True, text=True)
-    payload = json.loads(out.read_text(encoding="utf-8"))
-    return payload["score"], payload["max_score"]
-
-
-def live_score(setting: str, work: Path) -> tuple[int, int]:
-    out = work / f"live-{setting}.json"
-    subprocess.run([sys.executable, "-m", "pytest", "checks", "--impl", "solutions", "-q", "-p", "no:cacheprovider",
-                    "--score-json", str(out)], cwd=KIT, env=_env(setting), capture_output=True, text=True)
-    payload = json.loads(out.read_text(encoding="utf-8"))
-    return payload["score"], payload["max_score"]
+def solutions_score(setting: str, kit: Path, work: Path) -> tuple[int, int]:
+    """solutions/ graded by all the check files of `kit`: a release (the snapshots answer) or the
+    kit itself (the live reference)."""
+    checks = ",".join(str(p) for p in sorted((kit / "checks").glob("test_*.py")))
+    out = work / f"{kit.name}-{setting}.json"
+    payload = snaprun.grade_batch(kit, out, checks, [str(KIT / "solutions")], ["--rootdir", str(kit)],
+                                  env={"PYTHONPATH": str(kit), **SETTINGS[setting]})
+    result = payload[str(KIT / "solutions")]
+    return result["score"], result["max_score"]
 
 
 def mutant_differences(setting: str, work: Path) -> tuple[list[str], int]:
@@ -83,18 +73,12 @@ def mutant_differences(setting: str, work: Path) -> tuple[list[str], int]:
     def grade(job):
         module, files = job
         roots = snaprun.submission_roots(KIT, module, files, work / setting / module / files[0].stem)
-        out = work / setting / f"{module}-{files[0].stem}.json"
-        cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots, "--",
-               "--reference", "snapshots"]
-        subprocess.run(cmd, cwd=KIT, env=_env(setting), capture_output=True, text=True)
-        payload = json.loads(out.read_text(encoding="utf-8"))
-        differ = []
-        for root, result in payload.items():
-            name = Path(root).name
-            replayed = snaprun.item_verdicts(result)
-            recorded = live.get(module, {}).get(name, {})
-            if not snaprun.same_verdicts(replayed, recorded, name):
-                differ.append(f"{module}/{name}")
+        payload = snaprun.grade_batch(KIT, work / setting / f"{module}-{files[0].stem}.json",
+                                      f"checks/test_{module}.py", roots, ["--reference", "snapshots"],
+                                      env=SETTINGS[setting])
+        differ = [f"{module}/{Path(root).name}" for root, result in payload.items()
+                  if not snaprun.same_verdicts(snaprun.item_verdicts(result),
+                                               live.get(module, {}).get(Path(root).name, {}), Path(root).name)]
         return differ, len(payload)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -117,7 +101,7 @@ def main(argv=None) -> int:
                        capture_output=True, text=True)
         for setting in settings:
             start = time.perf_counter()
-            rel, live = release_score(setting, release), live_score(setting, work)
+            rel, live = solutions_score(setting, release, work), solutions_score(setting, KIT, work)
             differ, graded = ([], 0) if args.no_mutants else mutant_differences(setting, work)
             row = {"setting": setting, "env": SETTINGS[setting], "release": rel, "live": live,
                    "mutants_differing": differ, "mutants_graded": graded, "seconds": round(time.perf_counter() - start, 1)}

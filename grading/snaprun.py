@@ -61,10 +61,15 @@ def stale(kit: Path, modules: list[str] | None = None) -> list[str]:
     return out
 
 
-def _batch(kit: Path, out: Path, module: str, roots: list[str], extra: list[str]) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots, "--", *extra]
-    env = {**os.environ, "TOCHA_LANG": "en"}
-    return subprocess.run(cmd, cwd=kit, capture_output=True, text=True, env=env, timeout=3600)
+def grade_batch(kit: Path, out: Path, check_file: str, roots: list[str], extra=(), env: dict | None = None) -> dict:
+    """{root: results payload}: `python -m grading.batch` run from `kit`, hints in English; `env`
+    adds variables to its environment (another machine's CPU kernels, say)."""
+    cmd = [sys.executable, "-m", "grading.batch", str(out), check_file, *roots, "--", *extra]
+    proc = subprocess.run(cmd, cwd=kit, capture_output=True, text=True, timeout=3600,
+                          env={**os.environ, "TOCHA_LANG": "en", **(env or {})})
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"{check_file}: grading did not run\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def submission_roots(kit: Path, module: str, files, work: Path) -> list[str]:
@@ -117,12 +122,8 @@ def record_module(kit: Path, module: str, work: Path, mutants: bool) -> dict:
     from . import snapshot
     fragments = work / "fragments"
     roots = [str(kit / "solutions"), str(kit / "exercises")] + (_mutant_roots(kit, module, work) if mutants else [])
-    out = work / f"{module}-record.json"
-    proc = _batch(kit, out, module, roots,
-                  ["--reference", "solutions", "--record-snapshots", str(fragments), "--seed-offset", "0"])
-    if proc.returncode != 0 or not out.exists():
-        raise RuntimeError(f"{module}: recording failed\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    payload = json.loads(out.read_text(encoding="utf-8"))
+    payload = grade_batch(kit, work / f"{module}-record.json", f"checks/test_{module}.py", roots,
+                          ["--reference", "solutions", "--record-snapshots", str(fragments), "--seed-offset", "0"])
     live = payload[str(kit / "solutions")]
     if live.get("score") != live.get("max_score"):
         raise RuntimeError(f"{module}: the solutions do not get full marks live ({live.get('score')}/{live.get('max_score')})")
@@ -202,14 +203,9 @@ def _verify_staged(kit: Path, module: str, staged: Path, work: Path) -> dict:
     (copy_kit / "checks" / snapshot.FOLDER).mkdir(parents=True, exist_ok=True)
     shutil.copy(kit / "checks" / f"test_{module}.py", copy_kit / "checks")
     shutil.copy(snapshot.path_for(staged, module), copy_kit / "checks" / snapshot.FOLDER)
-    out = work / "verify.json"
-    cmd = [sys.executable, "-m", "grading.batch", str(out), f"{copy_kit}/checks/test_{module}.py", str(kit / "solutions"),
-           "--", "--reference", "snapshots", "--rootdir", str(copy_kit)]
-    proc = subprocess.run(cmd, cwd=kit, capture_output=True, text=True, env={**os.environ, "TOCHA_LANG": "en"},
-                          timeout=3600)
-    if not out.exists():
-        raise RuntimeError(f"{module}: verification did not run\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return json.loads(out.read_text(encoding="utf-8"))[str(kit / "solutions")]
+    payload = grade_batch(kit, work / "verify.json", f"{copy_kit}/checks/test_{module}.py", [str(kit / "solutions")],
+                          ["--reference", "snapshots", "--rootdir", str(copy_kit)])
+    return payload[str(kit / "solutions")]
 
 
 STALE_LINE = Text("stale: {what}", "desatualizado: {what}")

@@ -8,17 +8,14 @@ would fail a correct submission, or pass a wrong one, by chance. The modules who
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from conftest import KIT
+from grading import snaprun
 
 OFFSETS = (0, 1, 7919)
 SUBMISSIONS = Path(__file__).parent / "submissions"
@@ -27,13 +24,15 @@ MODULES = [m for m in _CHOSEN.split(",") if m and (KIT / "checks" / f"test_{m}.p
 CHECK_FILES = sorted((KIT / "checks").glob("test_*.py"))
 
 
-def _batch(out: Path, check_files: list[Path], roots: list[Path], offset: int) -> dict:
-    cmd = [sys.executable, "-m", "grading.batch", str(out), ",".join(map(str, check_files)), *map(str, roots),
-           "--", "--seed-offset", str(offset), "-p", "no:cacheprovider"]
-    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, "TOCHA_LANG": "en"})
-    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(out.read_text(encoding="utf-8"))
+def _batch(out: Path, check_files: list[Path], roots: list, offset: int) -> dict:
+    return snaprun.grade_batch(KIT, out, ",".join(map(str, check_files)), [str(r) for r in roots],
+                               ["--seed-offset", str(offset), "-p", "no:cacheprovider"])
+
+
+def _roots(module: str, work: Path) -> list[str]:
+    """The solutions, then a copy of them per submission of `module` (tests/submissions/)."""
+    files = sorted((SUBMISSIONS / module).glob("*.py"))
+    return [str(KIT / "solutions")] + snaprun.submission_roots(KIT, module, files, work)
 
 
 @pytest.fixture(scope="session")
@@ -42,12 +41,7 @@ def verdicts(tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("flake")
     jobs = []
     for module in MODULES:
-        roots = [KIT / "solutions"]
-        for mutant in sorted((SUBMISSIONS / module).glob("*.py")):
-            root = work / module / mutant.stem
-            shutil.copytree(KIT / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
-            shutil.copy(mutant, root / f"{module}.py")
-            roots.append(root)
+        roots = _roots(module, work)
         jobs += [(module, [KIT / "checks" / f"test_{module}.py"], roots, offset) for offset in OFFSETS]
     jobs += [("all checks", CHECK_FILES, [KIT / "solutions"], offset) for offset in OFFSETS]
 
@@ -84,20 +78,14 @@ MACHINES = ({}, {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OM
 
 
 def test_replayed_verdicts_do_not_depend_on_the_machine(tmp_path):
-    from grading import snaprun
-
     runs = []
     for i, machine in enumerate(MACHINES):
         found = {}
         for module in MODULES:
-            roots = [str(KIT / "solutions")] + snaprun.submission_roots(
-                KIT, module, sorted((SUBMISSIONS / module).glob("*.py")), tmp_path / str(i))
-            out = tmp_path / f"{module}-{i}.json"
-            cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots,
-                   "--", "--reference", "snapshots", "-p", "no:cacheprovider"]
-            subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
-                           env={**os.environ, "TOCHA_LANG": "en", **machine})
-            for root, result in json.loads(out.read_text(encoding="utf-8")).items():
+            roots = _roots(module, tmp_path / str(i))
+            payload = snaprun.grade_batch(KIT, tmp_path / f"{module}-{i}.json", f"checks/test_{module}.py", roots,
+                                          ["--reference", "snapshots", "-p", "no:cacheprovider"], env=machine)
+            for root, result in payload.items():
                 found[(module, Path(root).name)] = {t["name"]: t["tags"][2] for t in result.get("tests", [])}
         runs.append(found)
     assert runs[0] and runs[0] == runs[1], [k for k in runs[0] if runs[0][k] != runs[1].get(k)]

@@ -12,18 +12,15 @@ options to every grading run (`--device cuda` verifies the CUDA rows of the tole
 from __future__ import annotations
 
 import ast
-import json
 import os
 import shlex
-import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from conftest import KIT
+from grading import snaprun
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 _ONLY = {m for m in os.environ.get("TOCHA_MUTANT_MODULES", "").split(",") if m}
@@ -38,19 +35,9 @@ def expected_of(path: Path) -> dict[str, str]:
 
 
 def _grade_module(module: str, files: list[Path], workdir: Path) -> dict:
-    roots = []
-    for f in files:
-        root = workdir / module / f.stem
-        shutil.copytree(KIT / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(f, root / f"{module}.py")
-        roots.append(str(root))
-    out = workdir / f"{module}.json"
-    cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots,
-           "--", *shlex.split(os.environ.get("TOCHA_MUTANT_ARGS", ""))]  # e.g. "--device cuda" on a GPU machine
-    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, "TOCHA_LANG": "en"})
-    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    payload = json.loads(out.read_text(encoding="utf-8"))
+    roots = snaprun.submission_roots(KIT, module, files, workdir)
+    extra = shlex.split(os.environ.get("TOCHA_MUTANT_ARGS", ""))  # e.g. "--device cuda" on a GPU machine
+    payload = snaprun.grade_batch(KIT, workdir / f"{module}.json", f"checks/test_{module}.py", roots, extra)
     return {(module, Path(root).name): result for root, result in payload.items()}
 
 

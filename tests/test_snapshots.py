@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -67,12 +65,8 @@ def _replay_module(module: str, files: list[Path], workdir: Path, with_kit_roots
     roots = [str(KIT / "exercises"), str(KIT / "solutions")] if with_kit_roots else []
     roots += snaprun.submission_roots(KIT, module, files, workdir)
     out = workdir / f"{module}-{files[0].stem if files else 'kit'}.json"
-    cmd = [sys.executable, "-m", "grading.batch", str(out), f"checks/test_{module}.py", *roots,
-           "--", "--reference", "snapshots"]
-    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, timeout=1800,
-                          env={**os.environ, "TOCHA_LANG": "en", **ANOTHER_MACHINE})
-    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    payload = json.loads(out.read_text(encoding="utf-8"))
+    payload = snaprun.grade_batch(KIT, out, f"checks/test_{module}.py", roots, ["--reference", "snapshots"],
+                                  env=ANOTHER_MACHINE)
     return {(module, Path(root).name): result for root, result in payload.items()}
 
 
