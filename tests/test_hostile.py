@@ -176,24 +176,6 @@ def test_no_isolation_grades_the_same_in_process(arena):
     assert results["score"] == results["max_score"] > 0 and proc.returncode == 0, proc.stdout[-2000:]
 
 
-def test_isolation_costs_little(arena):
-    """Grading a correct submission stays within `python -c 'import torch'` + 2 s per module."""
-    def timed(cmd, **kwargs) -> float:
-        best = float("inf")
-        for _ in range(3):  # the best of three: a shared machine's other load is not the grader's cost
-            start = time.perf_counter()
-            subprocess.run(cmd, check=False, capture_output=True, timeout=300, **kwargs)
-            best = min(best, time.perf_counter() - start)
-        return best
-
-    floor = timed([sys.executable, "-c", "import torch"])
-    root = _root(arena, "timed", KIT / "solutions" / "ex01_autograd.py")
-    cmd = [sys.executable, "-m", "pytest", *_check_files(arena), "--impl", str(root), "--reference",
-           str(arena / "reference"), "-p", "no:cacheprovider", "-q"]
-    graded_s = timed(cmd, cwd=arena, env=_env())
-    assert graded_s <= floor + 2.0 * 2, f"grading took {graded_s:.2f} s, floor {floor:.2f} s"
-
-
 # ---------------------------------------------------------------- in-process units
 
 def test_compare_is_immune_to_patched_torch(monkeypatch):
