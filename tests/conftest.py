@@ -26,3 +26,42 @@ def run_checks(*args: str, cwd: Path = KIT, timeout: int = 900, env_extra: dict 
 @pytest.fixture(scope="session")
 def kit() -> Path:
     return KIT
+
+
+# ---------------------------------------------------------------- the slow remainder
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="also run the tests marked slow (every submission graded live, replayed and from "
+                          "a release, real nbgrader runs, the grader packages): what CI runs")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: grades whole sets of submissions or runs real tools (minutes); "
+                                       "run with --slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --slow, tests marked slow are deselected (not skipped: nothing is wrong with them)."""
+    if config.getoption("--slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+        config.hook.pytest_deselected(items=slow)
+        config.stash[_SLOW_LEFT] = len(slow)
+
+
+_SLOW_LEFT = pytest.StashKey[int]()
+
+
+def pytest_report_header(config):
+    if not config.getoption("--slow"):
+        return "tocha kit tests: the quick set; `pytest tests --slow` adds the slow remainder (what CI runs)"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left = config.stash.get(_SLOW_LEFT, 0)
+    if left:
+        terminalreporter.write_line(f"{left} slow tests not run: `pytest tests --slow` runs them (CI does)")

@@ -17,6 +17,8 @@ import pytest
 from conftest import KIT
 from grading import snaprun
 
+pytestmark = pytest.mark.slow  # minutes: `pytest tests --slow` (CI) runs it
+
 OFFSETS = (0, 1, 7919)
 SUBMISSIONS = Path(__file__).parent / "submissions"
 _CHOSEN = os.environ.get("TOCHA_FLAKE_MODULES", "ex01_autograd,ex02_forward")

@@ -25,6 +25,8 @@ import pytest
 
 from conftest import KIT
 
+pytestmark = pytest.mark.slow  # minutes: `pytest tests --slow` (CI) runs it
+
 MODULES = ["ex01_autograd", "ex03_training"]
 MUTANT = KIT / "tests" / "submissions" / "ex03_training" / "step_no_zero_grad.py"  # loses train_step only
 ENV = {"CLASSROOM": "deep-learning-2026", "ASSIGNMENT": "tocha-ex01-ex03",

@@ -22,6 +22,8 @@ import pytest
 from conftest import KIT
 from grading import snaprun
 
+pytestmark = pytest.mark.slow  # minutes: `pytest tests --slow` (CI) runs it
+
 SUBMISSIONS = Path(__file__).parent / "submissions"
 _ONLY = {m for m in os.environ.get("TOCHA_MUTANT_MODULES", "").split(",") if m}
 MUTANTS = sorted(p for p in SUBMISSIONS.glob("*/*.py") if not _ONLY or p.parent.name in _ONLY)

@@ -39,6 +39,8 @@ from conftest import KIT  # noqa: E402
 
 from grading.notebook import curriculum_modules, fill_answers, read_notebook, write_notebook  # noqa: E402
 
+pytestmark = pytest.mark.slow  # minutes: `pytest tests --slow` (CI) runs it
+
 LANG = "pt-BR"
 SCALE = 3.0          # check time limits on both sides: a loaded CI machine must not change a verdict
 HANG_TIMEOUT_S = 30  # nbgrader's cell limit for the student whose code never returns

@@ -71,6 +71,7 @@ def test_release_refuses_a_non_empty_folder(tmp_path):
         release.build(KIT, tmp_path)
 
 
+@pytest.mark.slow
 def test_released_checks_grade_stubs_zero_and_solutions_full(released, tmp_path):
     proc, stubs = _grade(released, released / "exercises", tmp_path)
     assert stubs.get("max_score") == TOTAL, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -109,6 +110,7 @@ def test_verify_accepts_the_release_and_names_every_tampering(released, tmp_path
 @pytest.mark.parametrize("machine", [{"ATEN_CPU_CAPABILITY": "default"},
                                      {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "1"}],
                          ids=["generic-kernels", "avx2-mkl-compatible-1-thread"])
+@pytest.mark.slow
 def test_released_checks_give_full_marks_on_other_cpu_kernels(released, tmp_path, machine):
     """The snapshots were recorded with this machine's kernels; a student's rounds the last bits
     otherwise (other CPU, BLAS path, thread count). A correct submission still gets every point."""
@@ -117,6 +119,7 @@ def test_released_checks_give_full_marks_on_other_cpu_kernels(released, tmp_path
     assert full.get("score") == TOTAL, "\n".join(failing) or proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_replay_says_plainly_that_it_runs_on_the_cpu(released, tmp_path):
     """A release has no reference to run on a GPU: asked for one, it says what to do instead."""
     env = {**os.environ, "PYTHONPATH": str(released), "TOCHA_LANG": "en"}

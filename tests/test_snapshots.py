@@ -114,6 +114,7 @@ def _same_statuses(module: str, root: str, result: dict) -> None:
         assert snaprun.unrooted(hint, root) == snaprun.unrooted(live[item][1], root), f"{item}: another hint than live"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", MUTANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_snapshots_give_each_submission_its_live_verdict(path, replayed):
     module, root = path.parent.name, path.stem
@@ -123,6 +124,7 @@ def test_snapshots_give_each_submission_its_live_verdict(path, replayed):
     _same_statuses(module, root, replayed[(module, root)])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", [m for m in snaprun.check_modules(KIT) if not _ONLY or m in _ONLY])
 def test_snapshots_grade_the_stubs_zero_and_the_solutions_full(module, replayed):
     stubs, solutions = replayed[(module, "exercises")], replayed[(module, "solutions")]
