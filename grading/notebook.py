@@ -477,6 +477,22 @@ c.IgnorePattern.pattern = r"[\\s\\S]*"
 
 # The release shows exactly the kit's stubs: the # TODO lines, then `raise NotImplementedError`.
 c.ClearSolutions.code_stub = {{"python": "raise NotImplementedError"}}
+
+# Quiet autograde runs. nbgrader's gradebook warns "Object of type <SubmittedAssignment> not in
+# session" for every submission (SQLAlchemy's autoflush inside nbgrader itself; harmless), and
+# ipykernel 7.3+ warns on every kernel start that it talks to nbgrader over TCP without
+# encryption: nbgrader's kernels get CurveZMQ keys where jupyter_client and pyzmq can provide them.
+import warnings  # noqa: E402
+
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+try:
+    import zmq  # noqa: E402
+    from jupyter_client.manager import KernelManager  # noqa: E402
+
+    if hasattr(KernelManager, "transport_encryption") and zmq.has("curve"):
+        c.KernelManager.transport_encryption = "auto"
+except ImportError:
+    pass
 '''
 
 

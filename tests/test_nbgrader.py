@@ -155,7 +155,7 @@ def course(tmp_path_factory):
         if mutant is not None:
             write_notebook(fill_answers(release, mutant.read_text(encoding="utf-8"), module),
                            submitted / "mutant" / module / f"{module}.ipynb")
-    _nbgrader("nbgrader autograde", course, env, "autograde", "*", "--force")
+    autograde = _nbgrader("nbgrader autograde", course, env, "autograde", "*", "--force")
     hang_module = MODULES[0]
     release = read_notebook(course / "release" / hang_module / f"{hang_module}.ipynb")
     write_notebook(_hang_and_noise(release, hang_module), course / "submitted" / HANG / hang_module / f"{hang_module}.ipynb")
@@ -169,7 +169,7 @@ def course(tmp_path_factory):
     if "failure" in expected:
         raise expected["failure"]
     print("\nnbgrader kit test timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in TIMES.items()))
-    return {"path": course, "pytest": expected}
+    return {"path": course, "pytest": expected, "autograde log": autograde.stdout + autograde.stderr}
 
 
 # ---------------------------------------------------------------- reading both sides
@@ -233,6 +233,14 @@ def test_course_config(course):
     assert "c.CourseDirectory.course_id = 'tocha-kit-test'" in text
     assert re.search(r"^c\.Execute\.timeout = \d+$", text, re.M)
     assert "c.IgnorePattern.enabled = True" in text
+
+
+def test_autograde_prints_no_warnings(course):
+    """The course configuration silences what nbgrader and ipykernel print on every run (issue 22):
+    a teacher reads only nbgrader's own progress lines."""
+    noisy = [line for line in course["autograde log"].splitlines()
+             if "Warning" in line or "WARNING" in line or "warnings.warn" in line]
+    assert not noisy, "\n".join(noisy[:10])
 
 
 @pytest.mark.parametrize("module", MODULES)
