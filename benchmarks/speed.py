@@ -9,28 +9,51 @@ Measures, each as the wall time of a fresh process (the best of --repeat runs):
   * every `checks/test_<module>.py` found now, run with `--impl solutions`, and its overhead
     over the floor (and, in a second untimed run, whether it imports torchvision);
   * the whole `pytest checks --impl solutions`;
-  * the reference `train_mnist(seed=0)` alone (import excluded).
-Budgets: each of ex01–ex06 within floor + 2 s, the whole suite within 60 s, the MNIST training
-within 20 s; the checks of ex01–ex06 must not import torchvision. Exit status 1 when a budget
-is missed. Environment variables pass through (for example OMP_NUM_THREADS, OMP_WAIT_POLICY).
+  * the reference `train_mnist(seed=0)` alone (import excluded);
+  * a hung submission: ex01 graded with default timeouts where `gradients` and
+    `gradient_descent` both loop forever (every check must still get its own "timed out"
+    verdict; grading/hung.py). Measured once whatever --repeat says: it waits on timers.
+Budgets: each of ex01–ex06 and ex08 within floor + 2 s, ex07 (it trains XOR, sums and MNIST)
+within floor + 5 s, ex09 (it imports lightning) within floor + 6 s, the whole suite within
+60 s, the MNIST training within 20 s, the hung submission within 60 s; the checks of ex01–ex06
+must not import torchvision. Exit status 1 when a budget is missed. Environment variables pass through (for example OMP_NUM_THREADS, OMP_WAIT_POLICY).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 KIT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 MODULE_BUDGET_OVER_FLOOR_S = 2.0
-BUDGETED_MODULES = {f"ex0{i}" for i in range(1, 7)}
+# Seconds over the floor each check file may take; a module not named here has no budget.
+BUDGETS_OVER_FLOOR_S = {**{f"ex0{i}": MODULE_BUDGET_OVER_FLOOR_S for i in range(1, 7)},
+                        "ex07": 5.0, "ex08": MODULE_BUDGET_OVER_FLOOR_S, "ex09": 6.0}
+BUDGETED_MODULES = set(BUDGETS_OVER_FLOOR_S)
 SUITE_BUDGET_S = 60.0
 MNIST_BUDGET_S = 20.0
-TORCHVISION_FORBIDDEN = BUDGETED_MODULES  # their checks never need it
+HUNG_BUDGET_S = 60.0
+TORCHVISION_FORBIDDEN = {f"ex0{i}" for i in range(1, 7)}  # their checks never need it
+
+HUNG_EX01 = '''"""gradients and gradient_descent both loop forever (benchmarks/speed.py)."""
+
+
+def gradients(f, *inputs):
+    while True:
+        pass
+
+
+def gradient_descent(f, x0, lr, n_steps):
+    while True:
+        pass
+'''
 
 
 def imports_torchvision(check_file: str) -> bool:
@@ -106,11 +129,12 @@ def main(argv=None) -> int:
         wall, proc = best([PY, "-m", "pytest", *pytest_args(f"checks/{path.name}")], repeat)
         over = wall - floor
         loaded = imports_torchvision(f"checks/{path.name}")
-        budget = floor + MODULE_BUDGET_OVER_FLOOR_S if short in BUDGETED_MODULES else None
+        allowed = BUDGETS_OVER_FLOOR_S.get(short)
+        budget = floor + allowed if allowed is not None else None
         ok = budget is None or wall <= budget
         tv_ok = not (loaded and short in TORCHVISION_FORBIDDEN)
         if not ok:
-            misses.append(f"{path.name}: {wall:.2f} s > floor + {MODULE_BUDGET_OVER_FLOOR_S:.0f} s = {budget:.2f} s")
+            misses.append(f"{path.name}: {wall:.2f} s > floor + {allowed:.0f} s = {budget:.2f} s")
         if not tv_ok:
             misses.append(f"{path.name} imports torchvision")
         report["modules"][module] = {"wall_s": round(wall, 2), "over_floor_s": round(over, 2),
@@ -141,6 +165,25 @@ def main(argv=None) -> int:
                   f"accuracy {fields['ACCURACY']} after {fields['EPOCHS']} epochs")
         else:
             misses.append("train_mnist did not run: " + (proc.stderr.strip().splitlines() or ["?"])[-1])
+
+    if (KIT / "solutions" / "ex01_autograd.py").is_file() and (KIT / "checks" / "test_ex01_autograd.py").is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "hung"
+            shutil.copytree(KIT / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
+            (root / "ex01_autograd.py").write_text(HUNG_EX01, encoding="utf-8")
+            out = Path(tmp) / "results.json"
+            wall, proc = timed([PY, "-m", "pytest", "checks/test_ex01_autograd.py", "--impl", str(root), "-q",
+                                "-p", "no:cacheprovider", "--score-json", str(out)])
+            rows = json.loads(out.read_text(encoding="utf-8"))["tests"] if out.is_file() else []
+        timed_out = sum(1 for r in rows if r.get("tags", [None] * 3)[2] == "timed out")
+        report["hung_submission"] = {"wall_s": round(wall, 2), "budget_s": HUNG_BUDGET_S, "score": score_of(proc),
+                                     "rows": len(rows), "rows_timed_out": timed_out}
+        if wall > HUNG_BUDGET_S:
+            misses.append(f"hung submission (ex01): {wall:.2f} s > {HUNG_BUDGET_S:.0f} s")
+        if not rows or timed_out != len(rows):
+            misses.append(f"hung submission (ex01): {timed_out} of {len(rows)} rows timed out")
+        print(f"{'ex01, gradients and GD hung':34} {wall:7.2f} {'':10} {'':10} {HUNG_BUDGET_S:8.2f}  {score_of(proc):>7}  "
+              f"{timed_out}/{len(rows)} rows timed out")
 
     report["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report["misses"] = misses

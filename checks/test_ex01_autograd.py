@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from grading.compare import brief, close, lowest_precision
+from grading.snapshot import HintUnavailable, hint_only
 from grading.text import Text
 from grading.training import leaf_update_hint
 from grading.verdict import check, fail, names_case
@@ -167,24 +168,39 @@ def test_gradients_do_not_accumulate_and_are_detached(student):
 
 # ---------------------------------------------------------------- gradient_descent
 
-def _by_hand(f, x0, lr, n_steps, clear=True):
-    """Diagnostic only: descent done another way, to name a student's slip in the hint."""
-    x = torch.as_tensor(x0, dtype=torch.float32).detach().clone().requires_grad_(True)
-    for _ in range(n_steps):
-        f(x).backward()
-        with torch.no_grad():
-            x -= lr * x.grad
-        if clear:
-            x.grad = None
-    return x.detach()
+def _never_cleared(f):
+    """f plus a linear term whose gradient is the sum of f's gradients at the earlier points: plain
+    descent on it moves x as descent on f does when x.grad is never cleared (each backward adds to
+    it). Diagnostic only: the reference itself runs on it, so the check holds no descent of its own."""
+    earlier = []
+
+    def f_never_cleared(x):
+        value = f(x)
+        (grad,) = torch.autograd.grad(value, x, retain_graph=True)
+        total = earlier[0] if earlier else torch.zeros_like(grad)
+        earlier[:] = [total + grad.detach()]
+        return value + (x * total).sum()
+
+    return f_never_cleared
 
 
-def _diagnose(actual, f, x0, lr, n_steps) -> Text:
-    if n_steps > 1 and close(actual, _by_hand(f, x0, lr, n_steps, clear=False), "train"):
-        return GD_NOT_CLEARED
-    for done in (n_steps + 1, *range(n_steps - 1, -1, -1)):
-        if close(actual, _by_hand(f, x0, lr, done), "train"):
-            return (GD_STEPS if done > n_steps else GD_EARLY).format(done=done, asked=n_steps)
+def _same_as(actual, descent, f, x0, lr, n_steps) -> bool:
+    """Whether the reference's descent with these arguments gives `actual` (False where the recorded
+    answers hold none for this diagnostic)."""
+    try:
+        return close(actual, descent(f, x0, lr, n_steps), "train")
+    except HintUnavailable:
+        return False
+
+
+def _diagnose(actual, descent, f, x0, lr, n_steps) -> Text:
+    """The slip that explains `actual`, from the reference asked other questions (only on failure)."""
+    with hint_only():
+        if n_steps > 1 and _same_as(actual, descent, _never_cleared(f), x0, lr, n_steps):
+            return GD_NOT_CLEARED
+        for done in (n_steps + 1, *range(n_steps - 1, -1, -1)):
+            if _same_as(actual, descent, f, x0, lr, done):
+                return (GD_STEPS if done > n_steps else GD_EARLY).format(done=done, asked=n_steps)
     return Text("", "")
 
 
@@ -225,7 +241,7 @@ def test_gradient_descent_matches_reference(student, reference, case, n_steps):
         fail(GD_RECORDED, step=spy.recorded_at)
     check(torch.is_tensor(actual), GD_RESULT, want_shape=tuple(expected.shape), shape="-", dtype=type(actual).__name__, rg="-")
     if not close(actual, expected, "train"):
-        why = _diagnose(actual, f, start, lr, n_steps)
+        why = _diagnose(actual, reference(), f, start, lr, n_steps)
         fail(Text(GD_WRONG.en.format(case=f"{case}, n_steps={n_steps}", actual=brief(actual), expected=brief(expected), why=why.en),
                   GD_WRONG.pt.format(case=f"{case}, n_steps={n_steps}", actual=brief(actual), expected=brief(expected), why=why.pt)))
 
@@ -254,6 +270,6 @@ def test_gradient_descent_contract_example(student, reference):
         actual = student()(f, 5.0, 0.1, 100)
     expected = reference()(f, 5.0, 0.1, 100)
     if not close(actual, expected, "train"):
-        why = _diagnose(actual, f, 5.0, 0.1, 100)
+        why = _diagnose(actual, reference(), f, 5.0, 0.1, 100)
         fail(Text(GD_WRONG.en.format(case="x², 5.0, 0.1, 100", actual=brief(actual), expected=brief(expected), why=why.en),
                   GD_WRONG.pt.format(case="x², 5.0, 0.1, 100", actual=brief(actual), expected=brief(expected), why=why.pt)))

@@ -14,10 +14,11 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grading.compare import brief, close
+from grading.snapshot import for_hint
 from grading.text import Text
-from grading.training import (ForwardSpy, RecordingLoss, StepSpy, Unmoved, added, check_every_epoch, forward_passes,
-                              grads_of, is_empty, leaf_update_hint, params_of, same, set_grads, state_of,
-                              stateful_net, unmoved_collate, watching_moves)
+from grading.training import (ForwardSpy, NeverClears, RecordingLoss, StepSpy, Unmoved, added, check_every_epoch,
+                              forward_passes, grads_of, is_empty, leaf_update_hint, params_of, same, set_grads,
+                              state_of, stateful_net, unmoved_collate, watching_moves)
 from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
@@ -186,10 +187,14 @@ BGD_NOT_CLEARED = Text(
     "backward() soma em .grad, então chame optimizer.zero_grad() a cada época (antes de backward() ou depois de step()).",
 )
 BGD_WRONG = Text(
-    "train_bgd's losses {actual} differ from the reference {expected} (first difference at epoch {epoch}): each "
-    "epoch is forward on all of X, loss, backward, one optimizer.step(), gradients cleared; record the loss before the step.",
-    "as losses de train_bgd {actual} diferem da referência {expected} (primeira diferença na época {epoch}): cada "
-    "época é forward em todo X, loss, backward, um optimizer.step(), gradientes limpos; guarde a loss antes do step.",
+    "train_bgd's losses {actual} differ from the reference {expected} (first difference at epoch {epoch}). In "
+    "full-batch gradient descent each epoch makes one update from the gradient of the loss on all of X, and the "
+    "loss it keeps is the one that update came from; see the steps listed in train_bgd's comments in "
+    "ex03_training.py.",
+    "as losses de train_bgd {actual} diferem da referência {expected} (primeira diferença na época {epoch}). Na "
+    "descida do gradiente com o batch inteiro, cada época faz uma atualização a partir do gradiente da loss em "
+    "todo X, e a loss guardada é aquela de onde veio essa atualização; veja os passos listados nos comentários "
+    "de train_bgd em ex03_training.py.",
 )
 BGD_PARAMS = Text(
     "train_bgd's losses are right but the final parameters differ (first parameter {actual}, expected "
@@ -217,11 +222,13 @@ LR_NOT_CLEARED = Text(
 )
 LR_WRONG = Text(
     "linear_regression_gd gave w={w}, b={b}, losses {actual}; expected w={w_ref}, b={b_ref}, losses {expected}. "
-    "Each epoch: X @ w + b, mean squared error, backward, w and b moved by -lr·grad under torch.no_grad(), "
-    "gradients cleared.",
+    "The first loss matches, so the start is right and the training differs: look again at the loss (mean "
+    "squared error), at the gradient-descent update of w and b with the learning rate, and at the gradients "
+    "each epoch starts from, as the comments of linear_regression_gd in ex03_training.py describe them.",
     "linear_regression_gd deu w={w}, b={b}, losses {actual}; esperado w={w_ref}, b={b_ref}, losses {expected}. "
-    "Cada época: X @ w + b, erro quadrático médio, backward, w e b movidos por -lr·grad dentro de torch.no_grad(), "
-    "gradientes limpos.",
+    "A primeira loss bate, então o início está certo e o treino difere: reveja a loss (erro quadrático médio), "
+    "a atualização de w e b pela descida do gradiente com a taxa de aprendizado, e os gradientes de onde cada "
+    "época parte, como os comentários de linear_regression_gd em ex03_training.py os descrevem.",
 )
 
 
@@ -507,17 +514,22 @@ def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch
 
 # ---------------------------------------------------------------- train_bgd
 
-def _bgd_by_hand(model, optimizer, criterion, X, y, n_epochs, clear=True):
-    """Diagnostic only: full-batch descent done another way, to name a slip in the hint."""
-    losses = []
-    for _ in range(n_epochs):
-        if clear:
-            optimizer.zero_grad()
-        loss = criterion(model(X), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return losses
+def _linear_start(n_features, seed):
+    """nn.Linear holding the start linear_regression_gd documents (torch.manual_seed(seed), w drawn by
+    torch.randn((n_features, 1)), b zero): the model the reference's train_bgd runs on for a diagnostic."""
+    torch.manual_seed(seed)
+    w = torch.randn((n_features, 1))
+    model = nn.Linear(n_features, 1)
+    with torch.no_grad():
+        model.weight.copy_(w.T)
+        model.bias.zero_()
+    return model
+
+
+def _uncleared_losses(train_bgd, model, optimizer, X, y, n_epochs):
+    """The losses of the reference's train_bgd with an optimizer whose zero_grad() does nothing (None
+    where the recorded answers hold none for this call: the hint is then the generic one)."""
+    return for_hint(train_bgd, model, optimizer, nn.MSELoss(), X, y, n_epochs)
 
 
 BGD_CASES = {
@@ -537,7 +549,7 @@ def test_train_bgd_matches_the_reference(student, reference, device, case):
     n_epochs, lr, make = BGD_CASES[case]
     mine, theirs = _twins(make, device)
     start = copy.deepcopy(mine)
-    make_opt = lambda params: torch.optim.SGD(params, lr=lr, momentum=0.5)
+    make_opt = lambda params, kind=torch.optim.SGD: kind(params, lr=lr, momentum=0.5)
     X, y = torch.randn(16, 3, device=device), torch.randn(16, 1, device=device)
     forwards = ForwardSpy(mine)
     seed = torch.initial_seed()
@@ -555,8 +567,8 @@ def test_train_bgd_matches_the_reference(student, reference, device, case):
         if forwards.count != n_epochs:
             fail(forward_passes("train_bgd", forwards.count, n_epochs, "epoch"))
         torch.manual_seed(seed)
-        uncleared = _bgd_by_hand(start, make_opt(start.parameters()), nn.MSELoss(), X, y, n_epochs, clear=False)
-        if close(got, _losses(uncleared), "train", device):
+        uncleared = _uncleared_losses(reference(), start, make_opt(start.parameters(), NeverClears), X, y, n_epochs)
+        if uncleared is not None and close(got, _losses(uncleared), "train", device):
             fail(BGD_NOT_CLEARED, **fields)
         epoch = next(i for i, (a, e) in enumerate(zip(out, expected)) if not close(a, e, "train", device))
         fail(BGD_WRONG, epoch=epoch, **fields)
@@ -567,24 +579,6 @@ def test_train_bgd_matches_the_reference(student, reference, device, case):
 
 
 # ---------------------------------------------------------------- linear_regression_gd
-
-def _lr_by_hand(X, y, lr, n_epochs, seed, clear=True):
-    """Diagnostic only: the descent with gradients never cleared."""
-    torch.manual_seed(seed)
-    w = torch.randn((X.shape[1], 1), requires_grad=True)
-    b = torch.tensor(0.0, requires_grad=True)
-    losses = []
-    for _ in range(n_epochs):
-        loss = ((X @ w + b - y) ** 2).mean()
-        loss.backward()
-        with torch.no_grad():
-            w -= lr * w.grad
-            b -= lr * b.grad
-        if clear:
-            w.grad, b.grad = None, None
-        losses.append(float(loss.detach()))
-    return losses
-
 
 def _lr_result_ok(result, n_features, n_epochs) -> bool:
     if not isinstance(result, (tuple, list)) or len(result) != 3:
@@ -606,7 +600,7 @@ LR_CASES = {
 @item("linear_regression_gd", points=3)
 @pytest.mark.parametrize("case", list(LR_CASES))
 @names_case("case")
-def test_linear_regression_gd_matches_the_reference(student, reference, case):
+def test_linear_regression_gd_matches_the_reference(student, reference, ref, case):
     seed, lr = LR_CASES[case]
     X = torch.randn(20, 3)
     y = X @ torch.tensor([[1.5], [-2.0], [0.5]]) + 0.3 + 0.1 * torch.randn(20, 1)
@@ -627,8 +621,10 @@ def test_linear_regression_gd_matches_the_reference(student, reference, case):
         fail(LR_SEED, actual=brief(losses[0]), expected=brief(expected[0]))
     got = _losses(losses)
     if not close(got, _losses(expected), "train"):
-        uncleared = _lr_by_hand(X, y, lr, 8, 42 if seed is None else seed, clear=False)
-        if close(got, _losses(uncleared), "train"):
+        start = _linear_start(X.shape[1], 42 if seed is None else seed)
+        never_clears = NeverClears(start.parameters(), lr=lr)
+        uncleared = _uncleared_losses(ref.get(MODULE, "train_bgd"), start, never_clears, X, y, 8)
+        if uncleared is not None and close(got, _losses(uncleared), "train"):
             fail(LR_NOT_CLEARED, **fields)
     if not (close(w, w_ref, "train") and close(b, b_ref, "train") and close(got, _losses(expected), "train")):
         fail(LR_WRONG, w=brief(w), b=brief(b), w_ref=brief(w_ref), b_ref=brief(b_ref), **fields)

@@ -4,8 +4,9 @@ Verdicts compare the submission with the reference on twin models (same weights,
 same optimizer, stale gradients on entry, the same seed); one case of each has BatchNorm and
 Dropout, so an extra forward pass shows in the parameters and running statistics. To name a slip,
 the hint looks at the gradients that `optimizer.step()` received (a step pre-hook), counts the
-forward passes, or replays the usual mistakes from the same start. SGD is used throughout: Adam
-would hide a wrongly scaled gradient.
+forward passes, or runs the reference's own train_accumulated from the same start on inputs that
+make it repeat a usual mistake (an optimizer that does not clear, a loss that clears or rescales,
+the batches cut to whole groups). SGD is used throughout: Adam would hide a wrongly scaled gradient.
 """
 import copy
 
@@ -14,9 +15,10 @@ import torch
 from torch import nn
 
 from grading.compare import brief, close
+from grading.snapshot import for_hint
 from grading.text import Text
-from grading.training import (ForwardSpy, StepSpy, added, forward_passes, grads_of, is_empty, params_of, same,
-                              set_grads, state_of, stateful_net)
+from grading.training import (ClearingLoss, FirstClearSkipped, ForwardSpy, NeverClears, ScaledLoss, StepSpy, added,
+                              forward_passes, grads_of, is_empty, params_of, same, set_grads, state_of, stateful_net)
 from grading.verdict import check, fail, names_case
 
 item = pytest.mark.item
@@ -143,9 +145,12 @@ ACC_STEPS = Text(
 )
 ACC_PARAMS = Text(
     "{case}: the parameters differ from the reference after accumulation (first parameter {actual}, expected "
-    "{expected}). Per group: zero_grad(), backward() of each loss / group size, one step().",
+    "{expected}). Accumulation makes one update per group of micro-batches, from the gradient of the group's "
+    "mean loss, with nothing left over from earlier groups; see train_accumulated's comments in ex04_gradients.py.",
     "{case}: os parâmetros diferem da referência depois da acumulação (primeiro parâmetro {actual}, esperado "
-    "{expected}). Por grupo: zero_grad(), backward() de cada loss / tamanho do grupo, um step().",
+    "{expected}). A acumulação faz uma atualização por grupo de micro-batches, a partir do gradiente da loss média "
+    "do grupo, sem nada que sobre de grupos anteriores; veja os comentários de train_accumulated em "
+    "ex04_gradients.py.",
 )
 ACC_LEN = Text(
     "{case}: returned {count} losses for {n} micro-batches: return one unscaled loss per micro-batch, in order.",
@@ -321,32 +326,43 @@ def test_clipped_step_leaves_small_gradients_alone(student, reference, device):
 
 # ---------------------------------------------------------------- train_accumulated
 
-def _accumulate(model, optimizer, loss_fn, batches, accum, slip):
-    """Diagnostic only: accumulation with one named slip, replayed from the same start."""
-    groups = [batches[i:i + accum] for i in range(0, len(batches), accum)]
-    if slip == "dropped" and len(groups[-1]) < accum:
-        groups = groups[:-1]
-    for group in groups:
-        if slip not in ("entry", "never"):
-            optimizer.zero_grad()
-        for inputs, targets in group:
-            if slip == "every":
-                optimizer.zero_grad()
-            divisor = {"undivided": 1, "accum": accum}.get(slip, len(group))
-            (loss_fn(model(inputs), targets) / divisor).backward()
-        optimizer.step()
-        if slip == "entry":
-            optimizer.zero_grad()
-    return params_of(model)
+def _group_sizes(n, accum) -> list[int]:
+    """The size of the group each of n micro-batches belongs to."""
+    return [min(accum, n - first) for first in range(0, n, accum) for _ in range(min(accum, n - first))]
+
+
+def _slip_inputs(slip, model, make_opt, loss_fn, batches, accum):
+    """(optimizer, loss_fn, batches) on which the reference's own train_accumulated makes `slip`, or
+    None where this case cannot show it. "every" relies on the reference running backward() on each
+    micro-batch's loss right after computing it, as solutions/ex04_gradients.py does."""
+    n = len(batches)
+    kind = {"never": NeverClears, "entry": FirstClearSkipped}.get(slip, torch.optim.SGD)
+    optimizer = make_opt(model.parameters(), kind)
+    if slip == "every":  # cleared again right before each backward(): each step sees the last micro-batch
+        return optimizer, ClearingLoss(loss_fn, optimizer), batches
+    if slip == "undivided":  # loss × group size / group size: the sum of the group's gradients
+        return (optimizer, ScaledLoss(loss_fn, _group_sizes(n, accum)), batches) if accum > 1 else None
+    if slip == "accum":  # loss × group size / accum / group size: every loss divided by accum_steps
+        sizes = _group_sizes(n, accum)
+        return (optimizer, ScaledLoss(loss_fn, [s / accum for s in sizes]), batches) if n % accum else None
+    if slip == "dropped":  # the smaller last group is not there, so it makes no step
+        return (optimizer, loss_fn, batches[:n - n % accum]) if n % accum else None
+    return optimizer, loss_fn, batches  # "entry", "never": the optimizer carries the slip
 
 
 SLIPS = {"every": ACC_EVERY, "undivided": ACC_UNDIVIDED, "accum": ACC_ACCUM_DIVISOR, "dropped": ACC_DROPPED,
          "entry": ACC_ENTRY, "never": ACC_NEVER}
 
+
+def _sgd_with(**settings):
+    """make_opt(params, kind=SGD): SGD, or the SGD subclass a diagnostic asks for, with these settings."""
+    return lambda params, kind=torch.optim.SGD: kind(params, **settings)
+
+
 ACC_CASES = {
-    "7 micro-batches, accum_steps=3": (7, 3, lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9), _net),
-    "5 micro-batches, accum_steps=2": (5, 2, lambda params: torch.optim.SGD(params, lr=0.2), _net),
-    "5 micro-batches, accum_steps=2, BatchNorm and Dropout": (5, 2, _sgd, _stateful),
+    "7 micro-batches, accum_steps=3": (7, 3, _sgd_with(lr=0.1, momentum=0.9), _net),
+    "5 micro-batches, accum_steps=2": (5, 2, _sgd_with(lr=0.2), _net),
+    "5 micro-batches, accum_steps=2, BatchNorm and Dropout": (5, 2, _sgd_with(lr=0.1), _stateful),
 }
 
 
@@ -374,11 +390,16 @@ def test_accumulated_matches_the_reference(student, reference, device, case):
         if forwards.count != n:
             fail(forward_passes("train_accumulated", forwards.count, n, "batch"))
         got = params_of(mine)
-        for slip, text in SLIPS.items():
+        for slip, text in SLIPS.items():  # the reference asked again, for the hint only
             replay = copy.deepcopy(start)
             set_grads(replay, entry)
+            inputs = _slip_inputs(slip, replay, make_opt, loss_fn, batches, accum)
+            if inputs is None:
+                continue
+            optimizer, slip_loss, slip_batches = inputs
             torch.manual_seed(seed)
-            if same(got, _accumulate(replay, make_opt(replay.parameters()), loss_fn, batches, accum, slip), "train", device):
+            ran = for_hint(reference(), replay, slip_loss, optimizer, slip_batches, accum)
+            if ran is not None and same(got, params_of(replay), "train", device):
                 fail(text, case=case, size=size, accum=accum)
         if len(spy.snapshots) != groups:
             fail(ACC_STEPS, case=case, steps=len(spy.snapshots), groups=groups)
@@ -388,6 +409,6 @@ def test_accumulated_matches_the_reference(student, reference, device, case):
     got = _losses(out)
     want = _losses(expected)
     if not close(got, want, "op", device):
-        sizes = _losses([len(batches[i:i + accum]) for i in range(0, n, accum) for _ in batches[i:i + accum]])
+        sizes = _losses(_group_sizes(n, accum))
         text = ACC_SCALED if close(got, want / sizes, "op", device) else ACC_LOSSES
         fail(text, case=case, actual=_floats(out), expected=_floats(expected))

@@ -22,9 +22,10 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from grading.compare import all_finite, brief, close
+from grading.snapshot import HintUnavailable, for_hint, hint_only
 from grading.text import Text
-from grading.training import GraphSpy, check_every_epoch, check_no_graph, params_of, same
-from grading.verdict import check, fail
+from grading.training import GraphSpy, NeverClears, check_every_epoch, check_no_graph, params_of, same
+from grading.verdict import CheckFailed, check, fail
 
 item = pytest.mark.item
 
@@ -185,12 +186,14 @@ FIT_OPTIMIZER = Text(
     "gradiente simples: optim.SGD(model.parameters(), lr=lr), sem momentum.",
 )
 FIT_LOSSES = Text(
-    "fit_linear({args}): the losses differ from the reference from epoch {epoch} on. "
-    "torch.manual_seed(seed), nn.Linear, optim.SGD(lr), nn.MSELoss(); each epoch forward on all of X, "
-    "loss, zero_grad(), backward(), step(), and record the loss before the step.",
-    "fit_linear({args}): as losses diferem da referência a partir da época {epoch}. "
-    "torch.manual_seed(seed), nn.Linear, optim.SGD(lr), nn.MSELoss(); cada época forward em todo X, "
-    "loss, zero_grad(), backward(), step(), e guarde a loss antes do step.",
+    "fit_linear({args}): the losses differ from the reference from epoch {epoch} on. The start matches, so "
+    "look at the training loop: full-batch gradient descent with plain SGD and the mean squared error, one "
+    "update per epoch from fresh gradients, keeping the loss that update came from (the steps are listed in "
+    "fit_linear's comments in ex08_regression.py).",
+    "fit_linear({args}): as losses diferem da referência a partir da época {epoch}. O início bate, então veja "
+    "o laço de treino: descida do gradiente com o batch inteiro, SGD simples e o erro quadrático médio, uma "
+    "atualização por época a partir de gradientes novos, guardando a loss de onde veio essa atualização (os "
+    "passos estão listados nos comentários de fit_linear em ex08_regression.py).",
 )
 FIT_PARAMS = Text(
     "fit_linear({args}): the losses are right but the final weights differ (weight {actual}, expected "
@@ -490,23 +493,27 @@ def _curves(losses, ref_losses) -> Text:
                             curve_pt=_curve(losses, "época"), ref_curve_pt=_curve(ref_losses, "época"))
 
 
-def _by_hand(X, y, lr, n_epochs, seed, optimizer="sgd", clear=True):
-    """Diagnostic only: the fit done another way, to name a student's slip in the hint."""
+TRAINING_LOOP = ("ex03_training", "train_bgd")  # the curriculum's full-batch loop, reused for diagnostics
+OTHER_OPTIMIZERS = {
+    "SGD with momentum=0.9": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
+    "Adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
+}
+
+
+def _trained_with(ref, X, y, lr, n_epochs, seed, make_optimizer):
+    """Diagnostic only: the reference's own full-batch training loop (ex03's train_bgd) on the
+    nn.Linear that fit_linear builds after torch.manual_seed(seed), with another optimizer (one that
+    never clears, or momentum, or Adam), so the check holds no training loop of its own. (losses,
+    parameters), or None where the recorded answers hold none for this call."""
+    with hint_only():
+        try:
+            train_bgd = ref.get(*TRAINING_LOOP)
+        except (HintUnavailable, CheckFailed):  # a reference without that module answers no diagnostic
+            return None
     torch.manual_seed(seed)
     model = nn.Linear(X.shape[1], 1)
-    make = {"sgd": lambda p: torch.optim.SGD(p, lr=lr),
-            "momentum": lambda p: torch.optim.SGD(p, lr=lr, momentum=0.9),
-            "adam": lambda p: torch.optim.Adam(p, lr=lr)}[optimizer]
-    opt = make(model.parameters())
-    losses = []
-    for _ in range(n_epochs):
-        loss = nn.functional.mse_loss(model(X), y)
-        if clear:
-            opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, params_of(model)
+    losses = for_hint(train_bgd, model, make_optimizer(model.parameters(), lr), nn.MSELoss(), X, y, n_epochs)
+    return None if losses is None else (losses, params_of(model))
 
 
 def _losses_close(a, b) -> bool:
@@ -515,38 +522,46 @@ def _losses_close(a, b) -> bool:
                                       "train", computed_in=torch.float32)
 
 
-def _diagnose_fit(out, expected, ref_params, kwargs, args, X, y, reference) -> Text:
+def _diagnose_fit(out, expected, ref_params, kwargs, args, X, y, reference, ref) -> Text:
+    """The slip behind a wrong fit, from the reference asked other questions (only on failure; a question
+    the recorded answers cannot answer is skipped)."""
     model, losses = out
     lr, n = kwargs["lr"], kwargs["n_epochs"]
     seed = kwargs.get("seed", 0)
-    ahead = reference()(X, y, lr, n + 1, seed)[1]
-    if _losses_close(losses, ahead[1:]):
+    fit = lambda *call: for_hint(reference(), *call)  # noqa: E731
+    ahead = fit(X, y, lr, n + 1, seed)
+    if ahead is not None and _losses_close(losses, ahead[1][1:]):
         return FIT_AFTER.format(args=args)
     if not close(losses[0], expected[0], "op"):
-        if seed != 0 and close(losses[0], reference()(X, y, lr, 1, 0)[1][0], "op"):
+        seed_zero = fit(X, y, lr, 1, 0) if seed != 0 else None
+        if seed_zero is not None and close(losses[0], seed_zero[1][0], "op"):
             return FIT_SEED_IGNORED.format(args=args)
         return FIT_SEED_ORDER.format(args=args, actual=_fmt(losses[0]), expected=_fmt(expected[0]))
-    start = reference()(X, y, lr, 0, seed)[0]
-    if same(params_of(model), params_of(start), "op"):
+    start = fit(X, y, lr, 0, seed)
+    if start is not None and same(params_of(model), params_of(start[0]), "op"):
         return FIT_FROZEN.format(args=args)
     if _losses_close(losses, expected):
-        other = _other_optimizer(model, X, y, lr, n, seed)
+        other = _other_optimizer(ref, model, X, y, lr, n, seed)
         if other is not None:
             return FIT_OPTIMIZER.format(args=args, name=other)
         return FIT_PARAMS.format(args=args, actual=brief(params_of(model)[0]), expected=brief(ref_params[0]))
-    if n > 1 and _losses_close(losses, _by_hand(X, y, lr, n, seed, clear=False)[0]):
+    uncleared = _trained_with(ref, X, y, lr, n, seed, lambda params, lr: NeverClears(params, lr=lr)) if n > 1 else None
+    if uncleared is not None and _losses_close(losses, uncleared[0]):
         return FIT_NOT_CLEARED.format(args=args)
-    other = _other_optimizer(model, X, y, lr, n, seed, losses)
+    other = _other_optimizer(ref, model, X, y, lr, n, seed, losses)
     if other is not None:
         return FIT_OPTIMIZER.format(args=args, name=other)
     epoch = next((i + 1 for i, (a, e) in enumerate(zip(losses, expected)) if not close(a, e, "train")), n)
     return FIT_LOSSES.format(args=args, epoch=epoch)
 
 
-def _other_optimizer(model, X, y, lr, n, seed, losses=None):
+def _other_optimizer(ref, model, X, y, lr, n, seed, losses=None):
     """The name of the optimizer whose run the student's matches (by losses, else by final weights)."""
-    for key, name in {"momentum": "SGD with momentum=0.9", "adam": "Adam"}.items():
-        their_losses, their_params = _by_hand(X, y, lr, n, seed, optimizer=key)
+    for name, make in OTHER_OPTIMIZERS.items():
+        run = _trained_with(ref, X, y, lr, n, seed, make)
+        if run is None:
+            continue
+        their_losses, their_params = run
         if losses is not None and n > 1 and _losses_close(losses, their_losses):
             return name
         if losses is None and same(params_of(model), their_params, "train"):
@@ -564,7 +579,7 @@ FIT_CASES = {
 
 @item("fit_linear", points=2)
 @pytest.mark.parametrize("case", list(FIT_CASES))
-def test_fit_linear_short_runs_match_the_reference(student, reference, case):
+def test_fit_linear_short_runs_match_the_reference(student, reference, ref, case):
     kwargs = FIT_CASES[case]
     X, _, y, _ = _sk_standardized()
     args = "X, y, " + _call_text(kwargs)
@@ -576,7 +591,7 @@ def test_fit_linear_short_runs_match_the_reference(student, reference, case):
     model, losses = out
     curve = _curves(losses, expected)
     if not (_losses_close(list(losses), expected) and same(params_of(model), params_of(ref_model), "train")):
-        fail(_diagnose_fit(out, expected, params_of(ref_model), kwargs, args, X, y, reference) + curve)
+        fail(_diagnose_fit(out, expected, params_of(ref_model), kwargs, args, X, y, reference, ref) + curve)
 
 
 def _training_mse(model, X, y) -> float:
@@ -606,9 +621,10 @@ def test_fit_linear_defaults_come_close_to_sklearn(student, reference):
         why = WHY_FEW.format(n=len(losses))
     else:
         why = WHY_OTHER
-    ref_losses = reference()(X, y)[1]
+    ref_run = for_hint(reference(), X, y)  # the reference's curve, for the hint only
+    curve = _curves(losses, ref_run[1]) if ref_run is not None else Text("", "")
     fail(FIT_SHORT.format(mse=_fmt(mse), sk=_fmt(sk), gap=f"{100 * gap:.3g} %" if math.isfinite(gap) else "∞")
-         + why + _curves(losses, ref_losses))
+         + why + curve)
 
 
 # ---------------------------------------------------------------- regression_metrics

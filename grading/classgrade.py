@@ -64,18 +64,18 @@ HELP = {
     "assignment": Text("the assignment's name in the LMS export (default: tocha)",
                        "o nome da tarefa na exportação para o AVA (padrão: tocha)"),
     "deadline": Text("the deadline, ISO time (2026-03-01T23:59, local time unless it has a zone)",
-                     "o prazo, hora ISO (2026-03-01T23:59, hora local se não tiver fuso)"),
+                     "o prazo, em horário ISO (2026-03-01T23:59; hora local, se não tiver fuso horário)"),
     "late_penalty": Text("percent of the points off per day (or part of one) after --deadline",
-                         "porcentagem dos pontos descontada por dia (ou fração) depois de --deadline"),
+                         "porcentagem dos pontos descontada por dia de atraso (ou fração de dia) depois de --deadline"),
     "timeout_scale": Text("multiply every check's timeout and every module's budget",
-                          "multiplicar o tempo limite de cada verificação e de cada módulo"),
+                          "multiplicar o tempo limite de cada verificação e o tempo total de cada módulo"),
     "shard": Text("grade only slice I of N (1-based), e.g. 2/4", "avaliar só a fatia I de N (a partir de 1), ex. 2/4"),
-    "force": Text("grade every student again, changed or not", "avaliar todos os alunos de novo, mudados ou não"),
+    "force": Text("grade every student again, changed or not", "avaliar todos os alunos de novo, com ou sem mudança"),
     "lang": Text("language of the hints and statuses (default: TOCHA_LANG, else LANG, else en)",
                  "idioma das dicas e situações (padrão: TOCHA_LANG, senão LANG, senão en)"),
     "device": Text("device for the checks", "dispositivo para as verificações"),
     "reference": Text("reference implementation the checks compare against (default: the kit's)",
-                      "implementação de referência das verificações (padrão: a do kit)"),
+                      "implementação de referência com que as verificações comparam (padrão: a do kit)"),
 }
 NOT_A_FOLDER = Text("{path} is not a folder", "{path} não é uma pasta")
 BAD_SHARD = Text("--shard takes I/N with 1 ≤ I ≤ N, e.g. 2/4 (got {value!r})",
@@ -86,29 +86,29 @@ SETTINGS_CHANGED = Text("the kit or the settings changed since the last run in {
                         "o kit ou as opções mudaram desde a última execução em {out}: todos os alunos serão "
                         "avaliados de novo")
 START = Text("{todo} to grade, {unchanged} unchanged (skipped) · {jobs} job(s) · modules: {modules}",
-             "{todo} para avaliar, {unchanged} sem mudança (pulados) · {jobs} processo(s) · módulos: {modules}")
+             "a avaliar: {todo}; sem mudança (pulados): {unchanged} · processos: {jobs} · módulos: {modules}")
 DONE_LINE = Text("{student}: {total}/{max_score} · {status}", "{student}: {total}/{max_score} · {status}")
 FAILED_LINE = Text("{student}: {status}", "{student}: {status}")
 SUMMARY = Text("{graded} graded in {elapsed}, {unchanged} unchanged, {failed} not graded · wrote {out}/grades.csv, "
                "{out}/results/, {out}/class.json",
-               "avaliados: {graded} em {elapsed}; sem mudança: {unchanged}; não avaliados: {failed} · gravado "
+               "avaliados: {graded} em {elapsed}; sem mudança: {unchanged}; não avaliados: {failed} · gravados "
                "{out}/grades.csv, {out}/results/, {out}/class.json")
 INTERRUPTED = Text("interrupted: {graded} graded and kept; run the same command again to grade the rest",
-                   "interrompido: {graded} aluno(s) avaliado(s) e guardado(s); rode o mesmo comando de novo para avaliar o resto")
+                   "interrompido; alunos já avaliados e guardados: {graded}. Rode o mesmo comando de novo para avaliar o restante")
 FATAL = Text("tocha grade cannot grade here: {why}", "tocha grade não consegue avaliar aqui: {why}")
 UNKNOWN_STUDENT = Text("no entry for --student {names}", "nenhuma entrada para --student {names}")
 BAD_OPTION = Text("tocha grade: bad option: {why}", "tocha grade: opção inválida: {why}")
 NO_LEDGER = Text("{path} is not the output of `tocha grade` (no grade.json)",
                  "{path} não é a saída de `tocha grade` (falta grade.json)")
 MERGE_SETTINGS = Text("{path} was graded with other settings or another kit than {first}",
-                      "{path} foi avaliado com outras opções ou outro kit que {first}")
+                      "{path} foi avaliado com opções ou kit diferentes dos de {first}")
 MERGE_SHARDS = Text("shards are missing or repeated: expected 1..{n} of {n}, got {got}",
-                    "fatias faltando ou repetidas: esperado 1..{n} de {n}, recebido {got}")
+                    "fatias faltando ou repetidas: esperadas 1..{n} de {n}, recebidas {got}")
 MERGE_TWICE = Text("{student} appears in {a} and in {b}", "{student} aparece em {a} e em {b}")
 MERGE_INTO_SHARD = Text("--out must not be one of the shard folders", "--out não pode ser uma das pastas das fatias")
 MERGED = Text("merged {shards} shard(s), {students} students · wrote {out}/grades.csv, {out}/results/, "
               "{out}/class.json",
-              "{shards} fatia(s) juntadas, {students} alunos · gravado {out}/grades.csv, {out}/results/, "
+              "fatias juntadas: {shards}; alunos: {students} · gravados {out}/grades.csv, {out}/results/, "
               "{out}/class.json")
 
 

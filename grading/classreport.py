@@ -38,36 +38,38 @@ HIST_NOTE = Text("{n} students graded; bins of {width:.0f} points of percentage,
 MODULES_TITLE = Text("Modules", "Módulos")
 ITEMS_TITLE = Text("Items", "Itens")
 ITEMS_NOTE = Text("An item passes when every one of its checks passes. Hardest items first in the chart.",
-                  "Um item passa quando todos os seus testes passam. No gráfico, os itens mais difíceis primeiro.")
+                  "Um item passa quando todas as suas verificações passam. No gráfico, os itens mais difíceis vêm primeiro.")
 PASS_X = Text("students who pass (%)", "alunos que passam (%)")
 MISTAKES_TITLE = Text("The ten most common mistakes", "Os dez erros mais comuns")
 MISTAKES_NOTE = Text(
     "Each hint is what the checks told the students; numbers that differ between students are grouped. "
     "Items not started are not counted as mistakes.",
-    "Cada dica é o que os testes disseram aos alunos; números que variam entre alunos são agrupados. "
+    "Cada dica é o que as verificações disseram aos alunos; números que variam entre alunos são agrupados. "
     "Itens não iniciados não contam como erro.")
 NO_MISTAKES = Text("No mistakes: every graded item that was started passes.",
                    "Nenhum erro: todo item avaliado que foi iniciado passa.")
 STUDENTS_TITLE = Text("Students", "Alunos")
 MODULE = Text("module", "módulo")
 ITEM = Text("item", "item")
-PASS_RATE = Text("pass rate", "aprovação")
+PASS_RATE = Text("pass rate", "taxa de aprovação")
 WHOLE_MODULE = Text("pass the whole module", "passam no módulo inteiro")
 PASSED = Text("pass", "passam")
-NOT_STARTED = Text("not started", "não iniciado")
+NOT_STARTED = Text("not started", "não iniciaram")
 MEAN_POINTS = Text("mean points", "média de pontos")
-HINT = Text("what the checks said", "o que os testes disseram")
+HINT = Text("what the checks said", "o que as verificações disseram")
 HOW_MANY = Text("students", "alunos")
 STUDENT = Text("student", "aluno")
 TOTAL = Text("total", "total")
 TO_FIX = Text("items to fix", "itens a corrigir")
 MORE_HINTS = Text("+{n} other hints (class.json has them all)", "+{n} outras dicas (class.json tem todas)")
+MORE_HINTS_ONE = Text("+1 other hint (class.json has them all)", "+1 outra dica (class.json tem todas)")
 WARNING = Text("warning", "atenção")
 NOT_STARTED_N = Text("{n} not started", "{n} não iniciados")
+NOT_STARTED_ONE = Text("1 not started", "1 não iniciado")
 SORT_NOTE = Text("Click a column's title to sort by it.", "Clique no título de uma coluna para ordenar por ela.")
 NO_RESULTS = Text("no results in {folder}: expected {folder}/results/<student>.json (written by `tocha grade`).",
                   "nenhum resultado em {folder}: esperado {folder}/results/<aluno>.json (gravado por `tocha grade`).")
-WROTE = Text("wrote {path}: open it in a browser ({url})", "gravou {path}: abra no navegador ({url})")
+WROTE = Text("wrote {path}: open it in a browser ({url})", "{path} gravado: abra-o no navegador ({url})")
 FOOTER = Text("tocha class-report · the same numbers are in class.json for other tools.",
               "tocha class-report · os mesmos números estão em class.json para outras ferramentas.")
 
@@ -219,7 +221,8 @@ def build_html(stats: dict, folder: str, lang: str, when: str | None = None) -> 
             hints = "".join(f'<div class="hint small"><b>{h["students"]} ×</b> {_inline(h["hint"])}</div>'
                             for h in i["hints"][:2])
             if len(i["hints"]) > 2:
-                hints += f'<div class="note">{t(MORE_HINTS.format(n=len(i["hints"]) - 2))}</div>'
+                more = len(i["hints"]) - 2
+                hints += f'<div class="note">{t(MORE_HINTS_ONE if more == 1 else MORE_HINTS.format(n=more))}</div>'
             out.append(f'<tr><td class="item">{html.escape(i["item"])}</td>{_rate_cell(i["pass_rate"])}'
                        f'<td class="n">{i["not_started"]}</td><td class="n">{i["mean_score"]:g}/{i["max_score"]}</td>'
                        f'<td>{hints or "—"}</td></tr>')
@@ -235,7 +238,8 @@ def _fix_text(row: dict, lang: str) -> str:
     failing = [x.split(" › ")[-1] for x in row["to_fix"]]
     text = ", ".join(html.escape(x) for x in failing[:5]) + (f" +{len(failing) - 5}" if len(failing) > 5 else "")
     if row["not_started"]:
-        started = NOT_STARTED_N.format(n=len(row["not_started"])).get(lang)
+        count = len(row["not_started"])
+        started = (NOT_STARTED_ONE if count == 1 else NOT_STARTED_N.format(n=count)).get(lang)
         text += (" · " if text else "") + f'<span class="note">{html.escape(started)}</span>'
     return text
 

@@ -20,7 +20,7 @@ from collections import Counter
 from .loop import discover, parse_results
 
 SCHEMA = "tocha/class-stats/v1"
-MISTAKE_STATUSES = ("failed", "error", "timed out")  # "not started" is missing work, not a mistake
+MISTAKE_STATUSES = ("failed", "error", "timed out", "cheated")  # "not started" is missing work, not a mistake
 HISTOGRAM_BINS = 10
 
 _SEED = re.compile(r"\s*\((?:seed|semente) -?\d+\)\s*$")

@@ -167,7 +167,7 @@ _add("ex02_forward", "MnistMLP", "mnist", (
     "MyNet flattens the batch with view(-1, 784) and returns raw scores; CrossEntropyLoss "
     "applies the softmax itself, so the model must not.",
     "A MyNet achata o batch com view(-1, 784) e devolve pontuações cruas; a CrossEntropyLoss "
-    "aplica o softmax ela mesma, então o modelo não deve aplicar.",
+    "já aplica o softmax, então o modelo não deve aplicá-lo.",
 ), (
     "Flatten each sample, not the whole batch: the batch dimension must survive (even N = 1).\n"
     "Accept (N, 1, 28, 28), (N, 28, 28) and (N, 784).\n"
@@ -233,7 +233,7 @@ _add("ex03_training", "train_epoch", "modulo4", (
     "Weight each batch loss by its batch size and divide by the number of samples, not of batches.",
     "model.train() antes do laço (uma avaliação anterior pode ter deixado o modelo em eval).\n"
     "Mova entradas e alvos para device; reaproveite train_step.\n"
-    "Pese a loss de cada batch pelo tamanho dele e divida pelo número de amostras, não de batches.",
+    "Pondere a loss de cada batch pelo tamanho dele e divida pelo número de amostras, não de batches.",
 ))
 
 _add("ex03_training", "fit", "modulo4", (
@@ -326,7 +326,7 @@ _add("ex04_gradients", "train_accumulated", "modulo4", (
     "Agrupe os micro-batches em ordem; o último grupo pode ser menor.\n"
     "Limpe no início de cada grupo e dê um único step no fim.\n"
     "Divida cada loss pelo tamanho do próprio grupo antes do backward, para o step ver uma média.\n"
-    "Devolva a loss sem escala de cada micro-batch como float.",
+    "Devolva a loss de cada micro-batch, sem a divisão, como float.",
 ))
 
 # ---------------------------------------------------------------- ex05_inference
@@ -365,7 +365,7 @@ _add("ex05_inference", "evaluate", "modulo4", (
     "Weight each batch loss by its size; divide by the number of samples.\n"
     "Accuracy: count argmax == target over all samples; return plain floats.",
     "Modo de avaliação e sem autograd; restaure o modo na saída.\n"
-    "Pese a loss de cada batch pelo tamanho dele; divida pelo número de amostras.\n"
+    "Pondere a loss de cada batch pelo tamanho dele; divida pelo número de amostras.\n"
     "Acurácia: conte argmax == alvo em todas as amostras; devolva floats simples.",
 ))
 
@@ -375,12 +375,12 @@ _add("ex06_inplace", "exp_plus_one", "building", (
     "Some operations keep a tensor for their backward pass; exp keeps its own output. Writing "
     "over that output in place destroys what backward needs.",
     "Algumas operações guardam um tensor para o backward; exp guarda a própria saída. "
-    "Sobrescrever essa saída no lugar destrói o que o backward precisa.",
+    "Sobrescrever essa saída in-place destrói aquilo de que o backward precisa.",
 ), (
     "The lesson's z = t.exp(); z += 1 fails at backward with a version-counter error; the fix is "
     "an out-of-place operation.",
     "O z = t.exp(); z += 1 da lição falha no backward com um erro de versão; a correção é uma "
-    "operação fora do lugar.",
+    "operação que cria um tensor novo (sem in-place).",
 ), (
     "Avoid +=, add_ and friends on exp's result.\n"
     "Do not modify t either.",
@@ -391,7 +391,7 @@ _add("ex06_inplace", "exp_plus_one", "building", (
 _add("ex06_inplace", "scaled_sigmoid", "building", (
     "sigmoid, like exp, saves its output for backward, so scaling that output in place breaks "
     "the gradient.",
-    "A sigmoide, como o exp, guarda a saída para o backward, então escalar essa saída no lugar "
+    "A sigmoide, como o exp, guarda a saída para o backward, então escalar essa saída in-place "
     "quebra o gradiente.",
 ), (
     "The lesson explains which operations save their input (cos) and which save their output "
@@ -401,25 +401,25 @@ _add("ex06_inplace", "scaled_sigmoid", "building", (
 ), (
     "Multiply out of place.\n"
     "When scale is a tensor that requires grad, it must receive a gradient too.",
-    "Multiplique fora do lugar.\n"
+    "Multiplique criando um tensor novo (sem in-place).\n"
     "Quando scale é um tensor que exige gradiente, ele também deve receber gradiente.",
 ))
 
 _add("ex06_inplace", "sgd_update_", "building", (
     "An optimizer's step is an in-place update of leaf tensors, done where autograd is not "
     "recording. Writing it yourself shows what optimizer.step() and zero_grad() do.",
-    "O passo de um otimizador é uma atualização no lugar de tensores folha, feita onde o "
-    "autograd não está gravando. Escrevê-lo você mesmo mostra o que optimizer.step() e zero_grad() fazem.",
+    "O passo de um otimizador é uma atualização in-place de tensores folha, feita onde o "
+    "autograd não está registrando. Escrevê-lo você mesmo mostra o que optimizer.step() e zero_grad() fazem.",
 ), (
     "The lesson updates weights under torch.no_grad(): an in-place change to a leaf that "
     "requires grad is refused anywhere else.",
-    "A lição atualiza os pesos sob torch.no_grad(): uma mudança no lugar numa folha que exige "
+    "A lição atualiza os pesos sob torch.no_grad(): uma mudança in-place numa folha que exige "
     "gradiente é recusada em qualquer outro lugar.",
 ), (
     "In place, so the parameters stay the same tensor objects (an optimizer holds them).\n"
     "Skip parameters whose .grad is None.\n"
     "Clear each gradient after its update.",
-    "No lugar, para os parâmetros continuarem os mesmos objetos (um otimizador os guarda).\n"
+    "In-place, para os parâmetros continuarem os mesmos objetos (um otimizador os guarda).\n"
     "Pule parâmetros cujo .grad é None.\n"
     "Limpe cada gradiente depois da atualização.",
 ))
@@ -427,11 +427,11 @@ _add("ex06_inplace", "sgd_update_", "building", (
 _add("ex06_inplace", "standardize", "building", (
     "In-place work saves memory but is safe only when autograd does not need the tensor. The "
     "same function must choose: in place for plain data, out of place when gradients flow.",
-    "Trabalhar no lugar economiza memória, mas só é seguro quando o autograd não precisa do "
-    "tensor. A mesma função deve escolher: no lugar para dados comuns, fora do lugar quando há gradiente.",
+    "Trabalhar in-place economiza memória, mas só é seguro quando o autograd não precisa do "
+    "tensor. A mesma função deve escolher: in-place para dados comuns, sem in-place quando há gradiente.",
 ), (
     "The lesson contrasts in-place and out-of-place operations and when each one breaks backward.",
-    "A lição contrasta operações no lugar e fora do lugar e quando cada uma quebra o backward.",
+    "A lição contrasta operações in-place e operações que criam tensores novos, e mostra quando cada uma quebra o backward.",
 ), (
     "Population std over dim 0 (correction=0); eps added to the std, not to the variance.\n"
     "x.requires_grad decides the path.\n"
@@ -457,7 +457,7 @@ _add("ex07_projects", "set_seed", "xor", (
     "Seed random, numpy and torch (CPU and all CUDA devices).\n"
     "Set PYTHONHASHSEED in the environment.\n"
     "Make cuDNN deterministic and turn off its benchmark mode.",
-    "Semeie random, numpy e torch (CPU e todos os dispositivos CUDA).\n"
+    "Fixe a semente de random, numpy e torch (CPU e todos os dispositivos CUDA).\n"
     "Defina PYTHONHASHSEED no ambiente.\n"
     "Deixe o cuDNN determinístico e desligue o modo benchmark.",
 ))
@@ -485,7 +485,7 @@ _add("ex07_projects", "xor_loader", "xor", (
 ), (
     "The XOR lesson builds the four pairs as tensors and wraps them in a TensorDataset and a "
     "DataLoader.",
-    "A lição do XOR monta os quatro pares como tensores e os embrulha num TensorDataset e num "
+    "A lição do XOR monta os quatro pares como tensores e os coloca num TensorDataset e num "
     "DataLoader.",
 ), (
     "Inputs float32 of shape (2,), targets float32 of shape (1,).\n"
@@ -544,7 +544,7 @@ _add("ex07_projects", "train_sum_net", "rede-soma", (
     "Aim for test MSE below 0.01 within the time limit; seed at the start.",
     "Use suas peças: SumNet, sum_pairs_loader, fit.\n"
     "Loss MSE; um otimizador adaptativo converge rápido aqui.\n"
-    "Mire MSE de teste abaixo de 0.01 dentro do tempo; semeie no começo.",
+    "Mire um MSE de teste abaixo de 0.01 dentro do tempo; fixe a semente no começo.",
 ))
 
 _add("ex07_projects", "train_xor_net", "xor", (
@@ -559,7 +559,7 @@ _add("ex07_projects", "train_xor_net", "xor", (
     "Use XorNet and xor_loader; seed first.\n"
     "Each output must land on the right side of 0.5 by at least 0.3.\n"
     "If it gets stuck, try more epochs, another learning rate or more hidden units.",
-    "Use XorNet e xor_loader; semeie primeiro.\n"
+    "Use XorNet e xor_loader; fixe a semente primeiro.\n"
     "Cada saída deve cair do lado certo de 0.5 com folga de pelo menos 0.3.\n"
     "Se empacar, tente mais épocas, outra taxa de aprendizado ou mais unidades ocultas.",
 ))
@@ -606,7 +606,7 @@ _add("ex08_regression", "standardize_split", "building", (
     "Features on very different scales slow gradient descent down. Standardizing fixes that, "
     "but the statistics must come from the training data alone, or the test set leaks in.",
     "Atributos em escalas muito diferentes atrasam a descida de gradiente. Padronizar resolve, "
-    "mas as estatísticas devem vir só dos dados de treino, senão o teste vaza para dentro.",
+    "mas as estatísticas devem vir só dos dados de treino; senão, informação do teste vaza para o treino.",
 ), (
     "The lesson normalizes with tensor operations, using the training mean and standard deviation "
     "for both parts.",
@@ -617,7 +617,7 @@ _add("ex08_regression", "standardize_split", "building", (
     "Out of place: the inputs stay unchanged; return the mean and std too.",
     "Média e desvio padrão populacional (correction=0) na dim 0 só de X_train.\n"
     "Aplique a mesma média e o mesmo desvio a X_test.\n"
-    "Fora do lugar: as entradas não mudam; devolva também a média e o desvio.",
+    "Sem in-place: as entradas não mudam; devolva também a média e o desvio.",
 ))
 
 _add("ex08_regression", "fit_linear", "building", (
@@ -633,7 +633,7 @@ _add("ex08_regression", "fit_linear", "building", (
     "Seed before creating the layer, so the starting weights are the expected ones.\n"
     "Full batch: one step per epoch.\n"
     "Forward, loss, clear, backward, step; keep each loss from before its update.",
-    "Semeie antes de criar a camada, para os pesos iniciais serem os esperados.\n"
+    "Fixe a semente antes de criar a camada, para os pesos iniciais serem os esperados.\n"
     "Batch completo: um passo por época.\n"
     "Forward, loss, limpar, backward, step; guarde cada loss de antes da atualização.",
 ))

@@ -43,7 +43,7 @@ import pytest
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
-from . import notices
+from . import containment, hung, notices
 from .roots import IMPORT_HOOKS
 from .text import TIMED_OUT, Text, tag
 from .verdict import OUTPUT_LIMIT, STATUSES
@@ -204,6 +204,7 @@ class _Module:
         self.budget = plugin.module_budget(self.config, self.timeouts)
         self.root = plugin.resolve_root(self.config.getoption("--impl"), self.config)
         self.deadline = 0.0
+        self.cheats: dict[str, tuple[str, str]] = {}  # nodeid -> what the worker caught the submission doing
 
     def run(self) -> None:
         self.deadline = _monotonic() + self.budget
@@ -250,12 +251,12 @@ class _Module:
     def _supervise(self, pid: int, rfd: int, start: int, fault) -> int:
         reader = _Reader(rfd)
         n = len(self.items)
-        expected, current, started_at, importing = start, None, 0.0, None
+        expected, current, started_at, importing, given = start, None, 0.0, None, 0.0
         while True:
             now = _monotonic()
             limit = self.deadline
             if current is not None:
-                limit = min(limit, started_at + self.timeouts[current] + GRACE_S)
+                limit = min(limit, started_at + given + GRACE_S)
             try:
                 ready, _, _ = _select([rfd], [], [], min(max(0.0, limit - now), POLL_S))
             except InterruptedError:
@@ -280,7 +281,7 @@ class _Module:
                 if _monotonic() >= self.deadline:
                     self._out_of_time(first)
                     return n
-                self._synthetic(first, "timed out", TIMED_OUT.format(seconds=self.timeouts[first]),
+                self._synthetic(first, "timed out", TIMED_OUT.format(seconds=given or self.timeouts[first]),
                                 _monotonic() - started_at)
                 return first + 1
             try:
@@ -291,11 +292,26 @@ class _Module:
                         if current is not None or msg.get("i") != expected or expected >= n:
                             raise _Protocol("a check started out of order")
                         current, started_at = expected, _monotonic()
+                        given = hung.check_timeout(self.items[current]) or self.timeouts[current]
                     elif kind == "import":
                         module, phase = msg.get("module"), msg.get("phase")
                         if not isinstance(module, str) or len(module) > 200 or phase not in ("begin", "end"):
                             raise _Protocol("a malformed import notice")
                         importing = module if phase == "begin" else None
+                    elif kind == "cheated":  # told at once, so the submission cannot undo it
+                        what = msg.get("what")
+                        if msg.get("kind") not in containment.KINDS or not isinstance(what, str) or len(what) > 200:
+                            raise _Protocol("a malformed cheating notice")
+                        self.cheats.setdefault(self.items[current if current is not None else min(expected, n - 1)].nodeid,
+                                               (msg["kind"], what))
+                    elif kind == "hung":
+                        if current is None:
+                            raise _Protocol("a hung function outside a check")
+                        try:
+                            found = hung.from_wire(msg)
+                        except ValueError as exc:
+                            raise _Protocol(str(exc)) from None
+                        hung.remember(self.config, self.items[current], found)
                     elif kind == "done":
                         if current is None or msg.get("i") != current:
                             raise _Protocol("a result for a check that was not running")
@@ -368,8 +384,13 @@ class _Module:
         """Log reports for `item` through pytest's hooks; record the verdict with the parent's points."""
         config = self.config
         lang = self.plugin.lang_of(config)
+        cheat = self.cheats.get(item.nodeid) if verdict is not None else None
+        if cheat is not None:  # the parent's own note wins over the worker's report
+            verdict, phases = ("cheated", containment.cheated_text(*cheat), verdict[2]), None
         if verdict is not None:
             status, message, duration = verdict
+            if status == "timed out":  # the module's later checks get less time (grading/hung.py)
+                hung.module_timed_out(config, self.name)
             shown = f"{tag(status, lang)} {message.get(lang)}" if isinstance(message, Text) else tag(status, lang)
             if phases is None:
                 phases = [{"when": "setup", "outcome": "passed", "longrepr": None, "duration": 0.0, "sections": []},
@@ -691,6 +712,8 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
         plugin.mark_worker(config)
         channel = _Channel(wfd)
         IMPORT_HOOKS[:] = [lambda phase, module: channel.send({"t": "import", "phase": phase, "module": module})]
+        hung.HUNG_HOOKS[:] = [lambda found: channel.send(found.wire())]
+        plugin.contain(session, lambda kind, what: channel.send({"t": "cheated", "kind": kind, "what": what}))
         records = plugin.records_of(config)
         n = len(items)
         for j in range(start, n):
@@ -701,7 +724,7 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
             broken = None
             reports = []
             try:
-                with plugin.time_limit(plugin.item_timeout(item)):
+                with hung.limit(item):
                     reports = runtestprotocol(item, log=False, nextitem=nextitem)
             except BaseException as exc:  # KeyboardInterrupt, pytest.exit, a timeout outside the check
                 broken = exc

@@ -36,7 +36,7 @@ from .text import LANGS, STATUS, Text, default_lang
 
 CHECKS_DIR = KIT_ROOT / "checks"
 # Worst status first: the worst among an item's checks names the item (as in the score table).
-PRECEDENCE = ["not started", "error", "timed out", "failed", "skipped", "passed"]
+PRECEDENCE = ["cheated", "not started", "error", "timed out", "failed", "skipped", "passed"]
 RUN_TIMEOUT_S = 1800
 
 
@@ -465,11 +465,11 @@ def next_item(results: list[ModuleResult], impl: Path | None = None) -> ItemResu
     module saved last (else the latest such module in the curriculum); with none started, the
     first item not done. An older module left failing does not pull the student back."""
     started = [(position, module) for position, module in enumerate(results)
-               if any(i.status in ("failed", "error", "timed out") for i in module.items)]
+               if any(i.status in ("failed", "error", "timed out", "cheated") for i in module.items)]
     if started:
         _, module = max(started, key=lambda pair: (
             _mtime(impl / f"{pair[1].module}.py") if impl is not None else 0, pair[0]))
-        return next(i for i in module.items if i.status in ("failed", "error", "timed out"))
+        return next(i for i in module.items if i.status in ("failed", "error", "timed out", "cheated"))
     return next((item for module in results for item in module.items if not item.done), None)
 
 
@@ -479,11 +479,12 @@ UNKNOWN_MODULE = Text("no module matches `{name}`; modules: {modules}.",
                       "nenhum módulo corresponde a `{name}`; módulos: {modules}.")
 CHECKS_DID_NOT_RUN = Text(
     "the checks could not run (pytest exit status {code}). Last lines:\n{tail}",
-    "os testes não puderam rodar (pytest saiu com {code}). Últimas linhas:\n{tail}",
+    "as verificações não puderam rodar (o pytest terminou com o código {code}). Últimas linhas:\n{tail}",
 )
 STATUS_TITLE = Text("tocha status · {impl} · language: {lang}", "tocha status · {impl} · idioma: {lang}")
-RUNNING = Text("running the checks of {n} module(s): {names} …", "rodando os testes de {n} módulo(s): {names} …")
-CHECKING = Text("  checking {module} …", "  testando {module} …")
+RUNNING = Text("running the checks of {n} modules: {names} …", "rodando as verificações de {n} módulos: {names} …")
+RUNNING_ONE = Text("running the checks of 1 module: {names} …", "rodando as verificações de 1 módulo: {names} …")
+CHECKING = Text("  checking {module} …", "  verificando {module} …")
 TOTAL = Text("TOTAL", "TOTAL")
 ITEMS_DONE = Text("{done}/{count} items", "{done}/{count} itens")
 NOT_COUNTED = Text("not counted", "não conta")
@@ -492,42 +493,42 @@ NEXT_DO = Text("Edit {file} and save it while `tocha watch` runs.",
                "Edite {file} e salve com o `tocha watch` rodando.")
 NEXT_EXPLAIN = Text("The idea behind it: tocha hint {item}", "A ideia por trás: tocha hint {item}")
 ALL_DONE = Text("Everything passes: {earned}/{possible}. Well done!",
-                "Tudo passa: {earned}/{possible}. Muito bem!")
+                "Tudo passou: {earned}/{possible}. Muito bem!")
 FROM_CACHE = Text("(results from the last run; nothing changed since)",
                   "(resultados da última execução; nada mudou desde então)")
 NO_RESULTS = Text("no results yet: run `tocha status` first.", "ainda sem resultados: rode `tocha status` antes.")
-GRADING = Text("grading {impl} with the checks of {kit}", "avaliando {impl} com os testes de {kit}")
+GRADING = Text("grading {impl} with the checks of {kit}", "avaliando {impl} com as verificações de {kit}")
 GRADING_INSTALLED = Text(
     "grading {impl} with the checks of the installed kit {kit} (no folder with checks/ and exercises/ in {here} "
     "or above it)",
-    "avaliando {impl} com os testes do kit instalado {kit} (nenhuma pasta com checks/ e exercises/ em {here} "
+    "avaliando {impl} com as verificações do kit instalado {kit} (nenhuma pasta com checks/ e exercises/ em {here} "
     "nem acima dela)")
 
 WATCH_TITLE = Text("tocha watch · {impl} · language: {lang}", "tocha watch · {impl} · idioma: {lang}")
-WATCH_RUNNING = Text("running the checks of {module} …", "rodando os testes de {module} …")
+WATCH_RUNNING = Text("running the checks of {module} …", "rodando as verificações de {module} …")
 WATCH_WAITING = Text("Watching {folder} — save a file to re-run its checks. Ctrl-C to leave.",
-                     "Observando {folder} — salve um arquivo para rodar os testes dele. Ctrl-C para sair.")
+                     "Observando {folder} — salve um arquivo para rodar de novo as verificações dele. Ctrl-C para sair.")
 WATCH_MODULE_DONE = Text("{module} passes: {earned}/{possible}. Moving on to {next}.",
                          "{module} passou: {earned}/{possible}. Seguindo para {next}.")
 WATCH_ALL_DONE = Text("{module} passes. Every module passes: {earned}/{possible}. Well done!",
-                      "{module} passou. Todos os módulos passam: {earned}/{possible}. Muito bem!")
+                      "{module} passou. Todos os módulos passaram: {earned}/{possible}. Muito bem!")
 WATCH_FIRST = Text("First to fix: {item} ({status})", "Primeiro a corrigir: {item} ({status})")
 WATCH_MORE = Text("More: tocha hint {item}", "Mais: tocha hint {item}")
 WATCH_BYE = Text("Stopped watching ({earned}/{possible} in the modules checked). `tocha status` shows them all.",
-                 "Parou de observar ({earned}/{possible} nos módulos testados). `tocha status` mostra todos.")
+                 "Observação encerrada ({earned}/{possible} nos módulos verificados). `tocha status` mostra todos.")
 WATCH_SAVED = Text("saved: {file}", "salvo: {file}")
 
 HINT_STATE = Text("Your last run: {earned}/{possible}, {status}.", "Sua última execução: {earned}/{possible}, {status}.")
-HINT_CHECK = Text("The checks say", "Os testes dizem")
+HINT_CHECK = Text("The checks say", "As verificações dizem")
 HINT_NOT_RUN = Text("Not run since your last change: `tocha status` or `tocha watch` shows where you stand.",
-                    "Não rodou desde sua última alteração: `tocha status` ou `tocha watch` mostram onde você está.")
+                    "Não foi rodado desde a sua última alteração: `tocha status` ou `tocha watch` mostram onde você está.")
 
 
 # ---------------------------------------------------------------- terminal drawing
 
-SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "timed out": "⏱", "not started": "·", "skipped": "–"}
-ASCII_SYMBOLS = {"passed": "+", "failed": "x", "error": "!", "timed out": "T", "not started": ".", "skipped": "-"}
-COLORS = {"passed": "32", "failed": "31", "error": "35", "timed out": "33", "not started": "2", "skipped": "2"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "timed out": "⏱", "not started": "·", "skipped": "–", "cheated": "‼"}
+ASCII_SYMBOLS = {"passed": "+", "failed": "x", "error": "!", "timed out": "T", "not started": ".", "skipped": "-", "cheated": "#"}
+COLORS = {"passed": "32", "failed": "31", "error": "35", "timed out": "33", "not started": "2", "skipped": "2", "cheated": "31"}
 
 
 class Style:
@@ -704,7 +705,8 @@ def cmd_status(args, out=None) -> int:
         cached = {} if args.fresh else load_cache(impl, lang)
         stale = [m for m in modules if m not in cached or cached[m].fingerprint != fingerprint(m, impl, ref, kit)]
         if stale:
-            print(RUNNING.format(n=len(stale), names=", ".join(stale)).get(lang), file=sys.stderr, flush=True)
+            running = RUNNING_ONE if len(stale) == 1 else RUNNING
+            print(running.format(n=len(stale), names=", ".join(stale)).get(lang), file=sys.stderr, flush=True)
 
     def progress(module):
         if sys.stderr.isatty():
@@ -887,23 +889,23 @@ HELP = {
     "status_modules": Text("only these modules (ex01 or ex01_autograd; default: all)",
                            "só estes módulos (ex01 ou ex01_autograd; padrão: todos)"),
     "fresh": Text("ignore cached results and re-run every check",
-                  "ignore os resultados guardados e rode todos os testes de novo"),
-    "cached": Text("run nothing: show the last results", "não rode nada: mostre os últimos resultados"),
+                  "ignorar os resultados guardados e rodar todas as verificações de novo"),
+    "cached": Text("run nothing: show the last results", "não rodar nada: mostrar os últimos resultados"),
     "watch": Text("re-run a module's checks each time you save its file",
-                  "rode os testes de um módulo cada vez que você salva o arquivo dele"),
+                  "rodar de novo as verificações de um módulo sempre que você salvar o arquivo dele"),
     "watch_modules": Text("watch only these modules (default: all, from the first unfinished one)",
-                          "observe só estes módulos (padrão: todos, a partir do primeiro não terminado)"),
-    "interval": Text("seconds between looks at the files", "segundos entre olhadas nos arquivos"),
-    "no_clear": Text("do not clear the screen between runs", "não limpe a tela entre execuções"),
+                          "observar só estes módulos (padrão: todos, a partir do primeiro não terminado)"),
+    "interval": Text("seconds between looks at the files", "intervalo, em segundos, entre duas olhadas nos arquivos"),
+    "no_clear": Text("do not clear the screen between runs", "não limpar a tela entre execuções"),
     "hint": Text("the longer explanation of an item (default: the next one to do)",
                  "a explicação longa de um item (padrão: o próximo a fazer)"),
     "item": Text("item name, e.g. train_step", "nome do item, por exemplo train_step"),
     "report": Text("write a self-contained HTML page: scores, hints, loss curves",
-                   "grave uma página HTML autocontida: notas, dicas, curvas de loss"),
+                   "gravar uma página HTML autocontida: notas, dicas, curvas de perda"),
     "report_modules": Text("only these modules (default: all)", "só estes módulos (padrão: todos)"),
     "output": Text("where to write the page (default: tocha-report.html)",
                    "onde gravar a página (padrão: tocha-report.html)"),
-    "no_curves": Text("leave out the loss curves of training items", "deixe de fora as curvas de loss dos itens de treino"),
+    "no_curves": Text("leave out the loss curves of training items", "deixar de fora as curvas de perda dos itens de treino"),
 }
 
 

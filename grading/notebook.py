@@ -47,8 +47,8 @@ INTRO = Text(
     "**Como este notebook funciona.** Cada função ou classe avaliada tem uma célula de resposta: troque "
     "cada `raise NotImplementedError` pelo seu código, mantendo nomes e assinaturas. Abaixo de cada "
     "célula de resposta, uma célula de teste (só leitura) roda as verificações do kit para aquele item "
-    "sobre as definições deste notebook e mostra seus pontos e uma dica; as células de teste dão a "
-    "nota. Rode as células do início (Kernel → Restart & Run All) antes de entregar. Não apague nem "
+    "com as definições deste notebook e mostra seus pontos e uma dica; as células de teste dão a "
+    "nota. Rode todas as células, do início ao fim (Kernel → Restart & Run All), antes de entregar. Não apague nem "
     "divida células.",
 )
 SIBLING_NOTE = Text(
@@ -76,6 +76,20 @@ TEST_COMMENT = Text("Autograder: runs the checks of `{item}` from checks/test_{m
 
 def both(text: Text, sep: str = "\n\n") -> str:
     return f"{text.en}{sep}*pt-BR:* {text.pt}"
+
+
+PT_MARK = "PT-BR:"
+
+
+def split_doc(doc: str) -> tuple[str, str]:
+    """A solution's docstring is English, then a paragraph that starts with `PT-BR:` and runs to
+    the end (Portuguese): (english, portuguese), the latter empty when there is none."""
+    lines = doc.strip().splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(PT_MARK) and (index == 0 or not lines[index - 1].strip()):
+            pt = "\n".join([line.removeprefix(PT_MARK).strip(), *lines[index + 1:]]).strip()
+            return "\n".join(lines[:index]).strip(), pt
+    return doc.strip(), ""
 
 
 # ---------------------------------------------------------------- what the checks say
@@ -380,14 +394,17 @@ def _item_markdown(module: str, item: str, points: int, parts: Parts, skipped: s
         out.append(f"```python\n{parts.signatures[item]}\n```")
     if skipped:
         out.append(both(NOT_GRADED.format(reason=skipped)))
+    doc_en, doc_pt = split_doc(parts.docs.get(item, ""))
     en = []
-    if parts.docs.get(item):
-        en.append(f"**{CONTRACT.en}.** " + " ".join(parts.docs[item].split()))
+    if doc_en:
+        en.append(f"**{CONTRACT.en}.** " + " ".join(doc_en.split()))
     if entry is not None:
         en.append(f"**{WHAT.en}.** {entry.concept.en}")
     if todo_en:
         en.append(f"**{STEPS.en}.**\n" + "\n".join(f"1. {s}" for s in todo_en))
     pt = []
+    if doc_pt:
+        pt.append(f"**{CONTRACT.pt}.** " + " ".join(doc_pt.split()))
     if entry is not None:
         pt.append(f"**{WHAT.pt}.** {entry.concept.pt}")
     if todo_pt:
@@ -406,9 +423,11 @@ def build_notebook(plan: ModulePlan, lang: str = "en", timeout_scale: float = 1.
     parts = split_module(plan.solution.read_text(encoding="utf-8"), list(points))
     order = [name for name in parts.answers] + [name for name in points if name not in parts.answers]
     total = sum(points.values())
-    intro = [f"# {module}", "**English**", parts.docstring.strip() or module,
+    doc_en, doc_pt = split_doc(parts.docstring)
+    intro = [f"# {module}", "**English**", doc_en or module,
              TOTAL.format(points=total, items=len(points)).en, INTRO.en,
-             "**Português (pt-BR)**", TOTAL.format(points=total, items=len(points)).pt, INTRO.pt]
+             "**Português (pt-BR)**", *([doc_pt] if doc_pt else []),
+             TOTAL.format(points=total, items=len(points)).pt, INTRO.pt]
     for sib, names in parts.siblings.items():
         note = SIBLING_NOTE.format(names=", ".join(f"`{n}`" for n in names) or f"`{sib}`", module=f"`{sib}`")
         intro += [note.en, f"*pt-BR:* {note.pt}"]
@@ -484,7 +503,7 @@ c.ClearSolutions.code_stub = {{"python": "raise NotImplementedError"}}
 # encryption: nbgrader's kernels get CurveZMQ keys where jupyter_client and pyzmq can provide them.
 import warnings  # noqa: E402
 
-warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+warnings.filterwarnings("ignore", message=r"Object of type <\\w+> not in session")
 try:
     import zmq  # noqa: E402
     from jupyter_client.manager import KernelManager  # noqa: E402
@@ -549,7 +568,7 @@ DESCRIPTION = Text(
     "the item's points. The kernels that run the notebooks (the students' and autograde's) need the kit "
     "installed: pip install -e PATH/TO/tocha.",
     "Cada módulo vira source/<módulo>/<módulo>.ipynb: as células de solução que o nbgrader limpa na "
-    "distribuição e uma célula de teste por item, que roda os testes do próprio kit no código do notebook e "
+    "distribuição e uma célula de teste por item, que roda as verificações do próprio kit no código do notebook e "
     "vale os pontos do item. Os kernels que rodam os notebooks (os dos alunos e o do autograde) precisam do "
     "kit instalado: pip install -e CAMINHO/DO/tocha.")
 

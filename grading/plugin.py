@@ -8,10 +8,7 @@ process, where no submission code runs, writes the results file.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -30,7 +27,7 @@ from . import results as res  # noqa: E402
 from . import data  # noqa: E402
 from .roots import ImplementationRoot  # noqa: E402
 from .text import STATUS, TITLE_LINE, default_lang, tag  # noqa: E402
-from .verdict import CheckFailed, CheckTimeout, classify, traceback_text  # noqa: E402
+from .verdict import CheckFailed, classify, traceback_text  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MODULE_TIMEOUT_S = 300.0
@@ -55,7 +52,8 @@ def pytest_addoption(parser):
     group.addoption("--lang", default=None, choices=["en", "pt-BR"],
                     help="language of hints (default: TOCHA_LANG, else LANG, else en)")
     group.addoption("--timeout-scale", type=float, default=1.0,
-                    help="multiply every check's timeout and every module's time budget")
+                    help="multiply every check's timeout and every module's time budget (and the short "
+                         "times a function that already hung gets in later checks)")
     group.addoption("--module-timeout", type=float, default=DEFAULT_MODULE_TIMEOUT_S,
                     help="seconds all the checks of one module may take together (before --timeout-scale)")
     group.addoption("--seed-offset", type=int, default=0,
@@ -64,6 +62,9 @@ def pytest_addoption(parser):
                     help="run the checks inside the pytest process (for debugging: a submission that "
                          "crashes or hangs then ends the whole run)")
     group.addoption("--score-json", default=None, help="write Gradescope-style results.json here")
+    group.addoption("--memory-limit", type=float, default=None, metavar="GIB",
+                    help="GiB of memory a check module's worker may allocate beyond its starting size "
+                         "(default 4, or TOCHA_MEMORY_LIMIT; 0: no limit)")
 
 
 def pytest_configure(config):
@@ -72,6 +73,9 @@ def pytest_configure(config):
                                        "these items into the submission (its row says so when the student's fail)")
     config.stash[_RECORDS] = []
     config.stash[_META] = {"started": time.perf_counter()}
+    from . import containment
+
+    containment.wrap_monkeypatch()  # a check's own swaps of the reference are allowed (containment.py)
     if reference_mode(config) == "replay":
         if config.getoption("--seed-offset"):
             raise pytest.UsageError("--seed-offset needs the solutions/ folder: the recorded snapshots hold the "
@@ -172,30 +176,15 @@ def module_budget(config, timeouts: list[float]) -> float:
     return max(max(timeouts, default=0.0), min(sum(timeouts), limit))
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None):
-    """Raise CheckTimeout in this (main) thread after `seconds`."""
-    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise CheckTimeout(seconds)
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """In-process runs (--no-isolation) time each check here; workers do it themselves."""
-    seconds = None if item.config.stash[_META].get("worker") else item_timeout(item)
-    with time_limit(seconds):
+    if item.config.stash[_META].get("worker"):
+        yield
+        return
+    from . import hung
+
+    with hung.limit(item):
         yield
 
 
@@ -218,6 +207,8 @@ def pytest_runtestloop(session):
     if not graded or reason is not None:
         if graded and reason != "--no-isolation":
             isolation.warn_fallback(reason)
+        if graded:
+            contain(session, worker=False)  # the reference's guard only: no limits, no audit hook here
         isolation.restore_threads()
         return None
     isolation.run_session(session)
@@ -243,6 +234,38 @@ def _baseline(config) -> dict:
 
 def mark_worker(config) -> None:
     config.stash[_META]["worker"] = True
+
+
+def memory_limit(config) -> float:
+    value = config.getoption("--memory-limit")
+    if value is None:
+        try:
+            value = float(os.environ.get("TOCHA_MEMORY_LIMIT", "") or 4.0)
+        except ValueError:
+            value = 4.0
+    return value
+
+
+def contain(session, report=None, worker: bool = True) -> None:
+    """Containment for the submission's code in this process (grading/containment.py): which files
+    are whose, the worker's memory limit and its audit hook; `report(kind, what)` tells the
+    grading process at once that the submission cheated."""
+    from . import containment
+    from .roots import alias_for
+
+    config = session.config
+    impl_root = resolve_root(config.getoption("--impl"), config)
+    ref_root = ref_alias = None
+    if reference_mode(config) != "replay":
+        ref_root = resolve_root(config.getoption("--reference"), config)
+        ref_alias = alias_for(ref_root.resolve(), "ref")
+    checks = {Path(str(item.path)).parent for item in session.items if item.get_closest_marker("item") is not None}
+    kit = Path(__file__).resolve().parent.parent
+    containment.configure(impl_root, alias_for(impl_root.resolve(), "impl"), ref_root, ref_alias, checks, kit)
+    containment.set_reporter(report)
+    if worker:
+        containment.limit_memory(memory_limit(config))
+        containment.install_audit_hook()
 
 
 def records_of(config) -> list:
@@ -347,8 +370,10 @@ def _fixed_seed_and_clean_state(request):
     if request.node.get_closest_marker("item") is None:
         yield
         return
-    from . import state
+    from . import containment, state
 
+    swapped = request.node.get_closest_marker("with_reference")
+    containment.begin_check((module_of(request.node), name) for name in (swapped.args if swapped else ()))
     active = _guard.active()
     if active is not None:
         active.check_and_restore()
@@ -362,7 +387,12 @@ def _fixed_seed_and_clean_state(request):
 def judge_exception(item, exc: BaseException):
     """(status, Text) for an exception that escaped pytest's own handling of a check."""
     root = resolve_root(item.config.getoption("--impl"), item.config)
-    return classify(exc, exc.__traceback__, root, item_timeout(item))
+    status, message = classify(exc, exc.__traceback__, root, item_timeout(item))
+    if status == "timed out":
+        from . import hung
+
+        hung.note_timeout(item, exc, exc.__traceback__, root)
+    return status, message
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -384,6 +414,10 @@ def pytest_runtest_makereport(item, call):
     root = resolve_root(item.config.getoption("--impl"), item.config)
     if excinfo is not None:
         status, message = classify(excinfo.value, excinfo.tb, root, item_timeout(item))
+        if status == "timed out":
+            from . import hung
+
+            hung.note_timeout(item, excinfo.value, excinfo.tb, root)
     from . import snapshot
 
     noted = snapshot.take_problem(excinfo.value if excinfo is not None else None)
@@ -391,6 +425,11 @@ def pytest_runtest_makereport(item, call):
         status, message = noted
     if replaced and status in ("passed", "failed", "skipped"):
         status, message = "error", notices.TAMPERED.format(names=_guard.describe(replaced))
+    from . import containment
+
+    cheat = containment.take()
+    if cheat is not None:  # noted when it happened: whatever the submission did afterwards
+        status, message = "cheated", containment.cheated_text(*cheat)
     record = new_record(item, status, message.as_dict() if message else None, call.duration)
     if status == "passed":
         outcome, longrepr = "passed", None

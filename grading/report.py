@@ -28,26 +28,26 @@ MODULE = Text("module", "módulo")
 ITEM = Text("item", "item")
 POINTS = Text("points", "pontos")
 STATE = Text("status", "situação")
-HINT = Text("what the checks say", "o que os testes dizem")
+HINT = Text("what the checks say", "o que as verificações dizem")
 ITEMS_DONE = Text("{done} of {count} items pass", "{done} de {count} itens passam")
-NOT_COUNTED = Text("not counted (its checks were skipped)", "não conta (os testes foram pulados)")
+NOT_COUNTED = Text("not counted (its checks were skipped)", "não conta (as verificações foram puladas)")
 EXPLAIN = Text("Explanation", "Explicação")
 NEXT = Text("Next thing to do: <b>{item}</b> in <code>{file}</code>", "Próximo passo: <b>{item}</b> em <code>{file}</code>")
-ALL_DONE = Text("Everything passes. Well done!", "Tudo passa. Muito bem!")
+ALL_DONE = Text("Everything passes. Well done!", "Tudo passou. Muito bem!")
 LOOP = Text(
     "The loop: <code>tocha watch</code> re-runs a module's checks each time you save its file; "
     "<code>tocha hint ITEM</code> explains an item; <code>tocha status</code> shows where you stand.",
-    "O ciclo: <code>tocha watch</code> roda os testes de um módulo cada vez que você salva o arquivo; "
+    "O ciclo: <code>tocha watch</code> roda de novo as verificações de um módulo sempre que você salva o arquivo dele; "
     "<code>tocha hint ITEM</code> explica um item; <code>tocha status</code> mostra onde você está.",
 )
-CURVE_TITLE = Text("Loss curve: your code against the reference", "Curva de loss: seu código contra a referência")
+CURVE_TITLE = Text("Loss curve: your code against the reference", "Curva de perda: seu código comparado com a referência")
 CURVE_NOTE = Text(
     "Both trained on the same small problem from the same starting weights.",
-    "Os dois treinados no mesmo problema pequeno, a partir dos mesmos pesos iniciais.",
+    "Os dois foram treinados no mesmo problema pequeno, a partir dos mesmos pesos iniciais.",
 )
 YOURS = Text("your code", "seu código")
 REFERENCE = Text("reference", "referência")
-LOSS = Text("loss", "loss")
+LOSS = Text("loss", "perda")
 AXIS = {"step": Text("step", "passo"), "epoch": Text("epoch", "época"),
         "micro-batch": Text("micro-batch", "micro-batch")}
 CURVE_SAME = Text("Your curve follows the reference.", "Sua curva acompanha a referência.")
@@ -55,25 +55,25 @@ CURVE_LEAVES = Text("Your curve leaves the reference at {where}: look at what yo
                     "Sua curva se afasta da referência a partir {where}: veja o que seu código faz de diferente ali.")
 WHERE = {"step": Text("step {at}", "do passo {at}"), "epoch": Text("epoch {at}", "da época {at}"),
          "micro-batch": Text("micro-batch {at}", "do micro-batch {at}")}
-CURVE_OPEN = Text("Loss curve", "Curva de loss")
+CURVE_OPEN = Text("Loss curve", "Curva de perda")
 CURVE_LENGTH = Text("Your function returned {n} losses; the reference returned {m}.",
-                    "Sua função devolveu {n} losses; a referência devolveu {m}.")
+                    "Valores de perda devolvidos: {n} pela sua função, {m} pela referência.")
 CURVE_NOT_STARTED = Text("Not started yet: no curve to draw.", "Ainda não iniciado: nenhuma curva para desenhar.")
 CURVE_ERROR = Text("Your code raised an error on the plotting problem, so there is no curve: {error}",
-                   "Seu código lançou um erro no problema do gráfico, então não há curva: {error}")
+                   "Seu código lançou um erro no problema usado para o gráfico, então não há curva: {error}")
 CURVE_TIMED_OUT = Text("Training took too long on a small problem, so there is no curve.",
                        "O treino demorou demais num problema pequeno, então não há curva.")
 CURVE_CRASHED = Text("The process drawing the curve stopped inside your code, so there is no curve.",
                      "O processo que desenha a curva parou dentro do seu código, então não há curva.")
-CURVE_NOT_NUMBERS = Text("The losses returned are not finite numbers.", "As losses devolvidas não são números finitos.")
+CURVE_NOT_NUMBERS = Text("The losses returned are not finite numbers.", "As perdas devolvidas não são números finitos.")
 FOOTER = Text("tocha report · the checks compare what your code does with the reference, on the same inputs, "
               "seeds and starting weights.",
-              "tocha report · os testes comparam o que seu código faz com a referência, nas mesmas entradas, "
+              "tocha report · as verificações comparam o que seu código faz com a referência, nas mesmas entradas, "
               "sementes e pesos iniciais.")
-WROTE = Text("wrote {path}: open it in a browser ({url})", "gravou {path}: abra no navegador ({url})")
+WROTE = Text("wrote {path}: open it in a browser ({url})", "{path} gravado: abra-o no navegador ({url})")
 
 COLS = ('<colgroup><col style="width:230px"><col style="width:70px"><col style="width:120px"><col></colgroup>')
-BADGE = {"passed": "ok", "failed": "bad", "error": "bad", "timed out": "warn", "not started": "todo", "skipped": "todo"}
+BADGE = {"passed": "ok", "failed": "bad", "error": "bad", "timed out": "warn", "not started": "todo", "skipped": "todo", "cheated": "bad"}
 
 CSS = """
 *{box-sizing:border-box}

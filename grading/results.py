@@ -12,7 +12,7 @@ from pathlib import Path
 from .text import LANGS, SEED_NOTE, STATUS, Text
 
 # The worst status among an item's checks names the item.
-_PRECEDENCE = ["not started", "error", "timed out", "failed", "skipped", "passed"]
+_PRECEDENCE = ["cheated", "not started", "error", "timed out", "failed", "skipped", "passed"]
 
 
 @dataclass
@@ -89,7 +89,7 @@ def combine(results: list[CheckResult]) -> list[CheckResult]:
 
 GRADED_WITH_REFERENCE = Text(
     "graded with the reference's {names} in place of yours, which does not pass yet: see {names}.",
-    "avaliado com {names} da referência no lugar do seu, que ainda não passa: veja {names}.",
+    "avaliado com {names} da referência no lugar do seu código, que ainda não passa: veja {names}.",
 )
 
 
@@ -124,8 +124,11 @@ TITLE = Text("tocha score", "nota do tocha")
 HEAD = Text("module  item  points  status", "módulo  item  pontos  situação")
 TOTAL = Text("TOTAL", "TOTAL")
 ITEMS = Text("{n} items", "{n} itens")
+ITEMS_ONE = Text("1 item", "1 item")
 NOT_STARTED_ROW = Text("{names}: not started yet (pytest -v, `tocha hint ITEM` or `tocha report` for details)",
                        "{names}: ainda não iniciados (detalhes com pytest -v, `tocha hint ITEM` ou `tocha report`)")
+NOT_STARTED_ROW_ONE = Text("{names}: not started yet (pytest -v, `tocha hint ITEM` or `tocha report` for details)",
+                           "{names}: ainda não iniciado (detalhes com pytest -v, `tocha hint ITEM` ou `tocha report`)")
 
 
 def _collapsed(items: list[ItemScore]) -> list[ItemScore | list[ItemScore]]:
@@ -150,7 +153,8 @@ def score_table(results: list[CheckResult], lang: str, width: int = 100, detail:
     if not items:
         return []
     rows = items if detail else _collapsed(items)
-    names = [ITEMS.format(n=len(r)).get(lang) if isinstance(r, list) else r.item for r in rows]
+    names = [(ITEMS_ONE if len(r) == 1 else ITEMS.format(n=len(r))).get(lang) if isinstance(r, list) else r.item
+             for r in rows]
     mod_w = max(len(i.module) for i in items) + 2
     item_w = max(len(n) for n in names) + 2
     head = HEAD.get(lang).split("  ")
@@ -160,7 +164,8 @@ def score_table(results: list[CheckResult], lang: str, width: int = 100, detail:
         earned, possible = sum(i.earned for i in group), sum(i.possible for i in group)
         status = STATUS[group[0].status].get(lang)
         lines.append(f"{group[0].module:<{mod_w}}{name:<{item_w}}{f'{earned}/{possible}':>7}  {status}")
-        hint = (NOT_STARTED_ROW.format(names=", ".join(i.item for i in group)).get(lang)
+        not_started = NOT_STARTED_ROW_ONE if len(group) == 1 else NOT_STARTED_ROW
+        hint = (not_started.format(names=", ".join(i.item for i in group)).get(lang)
                 if isinstance(row, list) else row.first_hint(lang))
         if hint:
             lines.append(" " * (mod_w + 2) + "→ " + _shorten(hint, width - mod_w - 4))

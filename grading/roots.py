@@ -48,6 +48,10 @@ class ImplementationRoot:
             package.__path__ = [str(self.path)]
             package.__package__ = self.alias
             sys.modules[self.alias] = package
+            if self.role == "ref":  # every function of the reference checks who calls it
+                from .containment import install_reference_finder
+
+                install_reference_finder(self.alias, self.path)
         return package
 
     def module(self, name: str) -> types.ModuleType:

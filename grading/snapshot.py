@@ -41,6 +41,12 @@ name. Otherwise the submission made the reference see something a correct soluti
 it: status "failed", with the argument that differs named. Student code cannot hide that
 verdict: it is noted outside the exception.
 
+A check's diagnostic calls (the reference asked again, with other arguments, only to name the
+mistake in the hint of a check that already failed) run under `hint_only()` (or `for_hint`):
+there a call never recorded raises HintUnavailable, which the check answers with its generic
+hint; the verdict stays the check's own. Live and while recording they simply run (recording the
+submissions in tests/submissions/ records the diagnostics their mistakes ask for).
+
 Recording also runs the submissions in tests/submissions/, so the reference's answers behind
 their hints are there too; the kit's tests/test_snapshots.py shows each of them gets the live
 status and hint, word for word, from the snapshots.
@@ -54,6 +60,7 @@ computation of the reference models as torch operations (as the hints do). No so
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -171,6 +178,7 @@ class _Current:
     folder: Path | None = None
     counts: Counter = Counter()
     problem: tuple[str, Text] | None = None
+    hint_only: int = 0
 
 
 def begin_check(node: str, check_file: Path) -> None:
@@ -179,6 +187,33 @@ def begin_check(node: str, check_file: Path) -> None:
     _Current.folder = Path(check_file).resolve().parent / FOLDER
     _Current.counts = Counter()
     _Current.problem = None
+    _Current.hint_only = 0
+
+
+class HintUnavailable(Exception):
+    """A reference call made only to choose a hint (under `hint_only()`) that the recorded answers
+    hold no answer for: the check gives its generic hint instead."""
+
+
+@contextlib.contextmanager
+def hint_only():
+    """Reference calls made inside only choose a hint: the verdict is already decided. In a replay, a
+    call without a recorded answer (a mistake no recorded submission made) raises HintUnavailable
+    instead of a verdict of its own; live and while recording the calls simply run."""
+    _Current.hint_only += 1
+    try:
+        yield
+    finally:
+        _Current.hint_only -= 1
+
+
+def for_hint(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` under `hint_only()`: its result, or None where a replay has no answer."""
+    with hint_only():
+        try:
+            return fn(*args, **kwargs)
+        except HintUnavailable:
+            return None
 
 
 def take_problem(exc: BaseException | None = None) -> tuple[str, Text] | None:
@@ -570,6 +605,11 @@ class Store:
 
 
 def replay_call(store: Store, name: str, args: tuple, kwargs: dict, signature, owner=None):
+    if owner is None:  # a recorded answer asked for by the submission is cheating (grading/containment.py)
+        from . import containment
+
+        module, _, function = name.rpartition(".")
+        containment.guard_reference(module, function, sys._getframe(1))
     flat = codec.flatten(snapclass.bind(signature, args, kwargs))
     fps = _arg_fps(flat)
     states = snapeffects.rng_states()
@@ -633,6 +673,8 @@ class _NoAnswer(Exception):
         self.args_ = (store, name, fps, rng, distance)
 
     def verdict(self):
+        if _Current.hint_only and not self.args_[0].stale:
+            raise HintUnavailable(self.args_[1])
         _mismatch(*self.args_)
 
 
@@ -715,6 +757,8 @@ class SnapshotRoot:
 
     def _names(self, module):
         names = self.store().names.get(module)
+        if names is None and _Current.hint_only:
+            raise HintUnavailable(module)
         if names is None:
             _raise("error", UNRECORDED_NAME.format(name=module))
         return names
@@ -725,6 +769,8 @@ class SnapshotRoot:
             return self._objects[key]
         info = self._names(module).get(name)
         if info is None:
+            if strict and _Current.hint_only:
+                raise HintUnavailable(f"{module}.{name}")
             if strict:
                 _raise("error", UNRECORDED_NAME.format(name=f"{module}.{name}"))
             raise AttributeError(name)
@@ -769,6 +815,8 @@ class SnapshotRoot:
                 missing.verdict()
 
         def on_missing(what):
+            if _Current.hint_only:
+                raise HintUnavailable(what)
             _raise("failed", Text(MISMATCH.en.format(call=what, diff=DIFF_NONE.en, name=name),
                                   MISMATCH.pt.format(call=what, diff=DIFF_NONE.pt, name=name)))
 

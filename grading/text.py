@@ -42,6 +42,7 @@ STATUS = {
     "timed out": Text("timed out", "tempo esgotado"),
     "error": Text("error", "erro"),
     "skipped": Text("skipped", "pulado"),
+    "cheated": Text("cheated", "trapaça"),
 }
 
 
@@ -75,6 +76,18 @@ RAISED_AT = Text(" at {file}, line {line}", " em {file}, linha {line}")
 TIMED_OUT = Text(
     "took longer than {seconds:.0f} s: look for an endless loop or far too many epochs.",
     "levou mais de {seconds:.0f} s: procure um laço sem fim ou épocas demais.",
+)
+TIMED_OUT_IN = Text(
+    "took longer than {seconds:.0f} s, still running `{name}` ({file}, line {line}): look for an endless "
+    "loop or far too many epochs there.",
+    "levou mais de {seconds:.0f} s, ainda executando `{name}` ({file}, linha {line}): procure ali um laço "
+    "sem fim ou épocas demais.",
+)
+HUNG_AGAIN = Text(
+    "`{name}` ({file}) did not return within {seconds:g} s. It already hung in {check}, where it had "
+    "{first:.0f} s, so each later call of it gets only a short time: look for an endless loop in `{name}`.",
+    "`{name}` ({file}) não retornou em {seconds:g} s. Já tinha travado em {check}, onde teve {first:.0f} s, "
+    "então cada chamada seguinte recebe só um tempo curto: procure um laço sem fim em `{name}`.",
 )
 SEED_NOTE = Text(" (seed {seed})", " (semente {seed})")
 TITLE_LINE = Text("graded: {impl} · device: {device} · language: {lang}",

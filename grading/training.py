@@ -96,6 +96,57 @@ def stateful_net(n_in: int, n_hidden: int, n_out: int) -> nn.Module:
 
 # ---------------------------------------------------------------- snapshots
 
+class NeverClears(torch.optim.SGD):
+    """SGD whose zero_grad() does nothing. A check that wants to name the slip "gradients never
+    cleared" runs the reference's own training loop with it (on a failure path only), so the check
+    holds no training loop of its own."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        pass
+
+
+class FirstClearSkipped(torch.optim.SGD):
+    """SGD whose first zero_grad() does nothing: the reference's training loop run with it lets the
+    gradients present on entry reach its first step, as clearing only after step() does."""
+
+    skipped = False  # a class attribute: a copy of the optimizer (an Optimizer copies only its state) starts afresh
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        if self.skipped:
+            super().zero_grad(set_to_none)
+        self.skipped = True
+
+
+class ScaledLoss(nn.Module):
+    """The loss it wraps, its i-th value multiplied by scales[i]: the reference's training loop run
+    with it divides each loss by something else (a slip in dividing, for a diagnostic). The scales are
+    a plain attribute, so a recorded reference call tells two such losses apart."""
+
+    def __init__(self, loss_fn, scales):
+        super().__init__()
+        self.loss_fn, self.scales, self.calls = loss_fn, tuple(float(s) for s in scales), 0
+
+    def forward(self, outputs, targets):
+        scale = self.scales[self.calls]
+        self.calls += 1
+        return self.loss_fn(outputs, targets) * scale
+
+
+class ClearingLoss(nn.Module):
+    """The loss it wraps, calling optimizer.zero_grad() before it returns each value: in a training
+    loop that runs backward() right after computing the loss, every backward() starts from cleared
+    gradients (the slip "zero_grad() before every backward()", for a diagnostic)."""
+
+    def __init__(self, loss_fn, optimizer):
+        super().__init__()
+        self.loss_fn, self.optimizer = loss_fn, optimizer
+
+    def forward(self, outputs, targets):
+        loss = self.loss_fn(outputs, targets)
+        self.optimizer.zero_grad()
+        return loss
+
+
 def params_of(model) -> list[torch.Tensor]:
     return [p.detach().clone() for p in model.parameters()]
 

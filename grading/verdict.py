@@ -8,9 +8,9 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from .text import NOT_STARTED, RAISED, RAISED_AT, TIMED_OUT, Text
+from .text import HUNG_AGAIN, NOT_STARTED, RAISED, RAISED_AT, TIMED_OUT, TIMED_OUT_IN, Text
 
-STATUSES = ("passed", "failed", "not started", "timed out", "error", "skipped")
+STATUSES = ("passed", "failed", "not started", "timed out", "error", "skipped", "cheated")
 # What a check (never the submission) may declare with CheckFailed.
 _FAILURE_STATUSES = ("failed", "error", "timed out", "not started")
 # A process may write at most this much into one file (the captured output included).
@@ -32,6 +32,15 @@ class CheckTimeout(BaseException):
     def __init__(self, seconds: float):
         super().__init__(f"Timeout >{seconds:.1f}s")
         self.seconds = seconds
+
+
+class HungAgain(CheckTimeout):
+    """A function that already hung in an earlier check did not return within its short time
+    (grading/hung.py): `hung` says which, and where it first hung."""
+
+    def __init__(self, hung, seconds: float):
+        super().__init__(seconds)
+        self.hung = hung
 
 
 def fail(message: Text, status: str = "failed", **fields) -> NoReturn:
@@ -166,7 +175,17 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
     """Turn what a check raised into (status, message)."""
     from . import notices
 
+    if isinstance(exc, HungAgain):
+        hung = exc.hung
+        return "timed out", HUNG_AGAIN.format(name=hung.qualname, file=hung.shown, seconds=exc.seconds,
+                                              check=hung.check, first=hung.seconds)
     if isinstance(exc, CheckTimeout):
+        where = _student_frame(tb, root)
+        if where is not None and where[0].f_code.co_name != "<module>":
+            frame, lineno = where
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            return "timed out", TIMED_OUT_IN.format(seconds=exc.seconds, name=name, line=lineno,
+                                                    file=_display_path(frame.f_code.co_filename, root))
         return "timed out", TIMED_OUT.format(seconds=exc.seconds)
     if type(exc).__name__ == "Failed" and str(exc).startswith("Timeout"):
         return "timed out", TIMED_OUT.format(seconds=timeout_s or 0)
@@ -183,6 +202,13 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
         if type(exc).__name__ in ("Skipped", "XFailed"):
             reason = str(exc) or "skipped"
             return "skipped", Text(reason, reason)
+    from . import containment
+
+    if isinstance(exc, containment.Refused):  # cheating was noted when it happened (plugin.py)
+        return ("cheated" if exc.cheating else "error"), exc.text()
+    memory = containment.memory_verdict(exc)
+    if memory is not None:
+        return "error", memory
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         return "error", notices.FLOOD.format(limit=f"{OUTPUT_LIMIT // 2**20} MiB")
     where = _student_frame(tb, root)

@@ -6,6 +6,15 @@ multilayer perceptron that reads handwritten digits (MNIST).
 
 The data files live in the kit's datasets folder: `datasets_dir()` gives its path (the
 environment variable TOCHA_DATASETS overrides it). Nothing is ever downloaded.
+
+PT-BR: ex07 — juntando tudo.
+
+Execuções reprodutíveis, um dispositivo escolhido para você, data loaders sobre os dados que vêm
+com o kit e três pequenos projetos treinados de ponta a ponta: uma rede que soma dois números,
+uma rede que aprende XOR e um perceptron multicamadas que lê dígitos manuscritos (MNIST).
+
+Os arquivos de dados ficam na pasta datasets do kit: `datasets_dir()` dá o caminho dela (a
+variável de ambiente TOCHA_DATASETS, se definida, tem prioridade). Nada é baixado, nunca.
 """
 import os
 import random
@@ -24,10 +33,15 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 def set_seed(seed):
     """Seed Python's random, NumPy and torch (CPU and every CUDA device), set PYTHONHASHSEED
-    and make cuDNN deterministic, so two runs after the same set_seed give the same results."""
+    and make cuDNN deterministic, so two runs after the same set_seed give the same results.
+
+    PT-BR: Fixa a semente do random do Python, do NumPy e do torch (CPU e todos os dispositivos
+    CUDA), define PYTHONHASHSEED e torna o cuDNN determinístico, para que duas execuções depois
+    do mesmo set_seed deem os mesmos resultados.
+    """
     ### BEGIN SOLUTION
     # TODO: seed random, numpy and torch (torch.cuda.manual_seed_all too)
-    # TODO(pt): semeie random, numpy e torch (torch.cuda.manual_seed_all também)
+    # TODO(pt): fixe a semente de random, numpy e torch (torch.cuda.manual_seed_all também)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -41,7 +55,11 @@ def set_seed(seed):
 
 
 def get_device():
-    """torch.device("cuda") if CUDA is available, else "mps" if MPS is available, else "cpu"."""
+    """torch.device("cuda") if CUDA is available, else "mps" if MPS is available, else "cpu".
+
+    PT-BR: torch.device("cuda") se CUDA estiver disponível; senão "mps", se MPS estiver
+    disponível; senão "cpu".
+    """
     ### BEGIN SOLUTION
     # TODO: ask torch.cuda, then torch.backends.mps, whether they are available
     # TODO(pt): pergunte a torch.cuda, depois a torch.backends.mps, se estão disponíveis
@@ -54,21 +72,28 @@ def get_device():
 
 
 def xor_loader(batch_size=1, shuffle=False):
-    """A DataLoader over the four XOR pairs: inputs float32 (2,), targets float32 (1,)."""
+    """A DataLoader over the four XOR pairs: inputs float32 (2,), targets float32 (1,).
+
+    PT-BR: Um DataLoader sobre os quatro pares do XOR: entradas float32 (2,), alvos float32 (1,).
+    """
     ### BEGIN SOLUTION
     # TODO: the four input pairs and their targets, as float32 tensors of shape (4, 2) and (4, 1)
     # TODO(pt): os quatro pares de entrada e seus alvos, tensores float32 de formato (4, 2) e (4, 1)
     inputs = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     targets = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
     # TODO: wrap them in a TensorDataset and a DataLoader
-    # TODO(pt): embrulhe-os num TensorDataset e num DataLoader
+    # TODO(pt): coloque-os num TensorDataset e este num DataLoader
     return DataLoader(TensorDataset(inputs, targets), batch_size=batch_size, shuffle=shuffle)
     ### END SOLUTION
 
 
 def sum_pairs_loader(split="train", batch_size=16, shuffle=True):
     """A DataLoader over datasets_dir()/sum_pairs/<split>.csv (header a,b,sum): inputs float32
-    (2,) = (a, b), targets float32 (1,) = (sum,). `split` is "train" or "test"."""
+    (2,) = (a, b), targets float32 (1,) = (sum,). `split` is "train" or "test".
+
+    PT-BR: Um DataLoader sobre datasets_dir()/sum_pairs/<split>.csv (cabeçalho a,b,sum):
+    entradas float32 (2,) = (a, b), alvos float32 (1,) = (sum,). `split` é "train" ou "test".
+    """
     ### BEGIN SOLUTION
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -77,7 +102,7 @@ def sum_pairs_loader(split="train", batch_size=16, shuffle=True):
     path = datasets_dir() / "sum_pairs" / f"{split}.csv"
     table = torch.from_numpy(np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float32, ndmin=2))
     # TODO: inputs are the first two columns, targets the last one kept as a column (N, 1)
-    # TODO(pt): as entradas são as duas primeiras colunas, o alvo a última mantida como coluna (N, 1)
+    # TODO(pt): as entradas são as duas primeiras colunas; o alvo é a última, mantida como coluna (N, 1)
     inputs, targets = table[:, :2], table[:, 2:]
     return DataLoader(TensorDataset(inputs, targets), batch_size=batch_size, shuffle=shuffle)
     ### END SOLUTION
@@ -86,7 +111,13 @@ def sum_pairs_loader(split="train", batch_size=16, shuffle=True):
 def mnist_datasets(root=None):
     """torchvision's MNIST train and test sets over the shipped subset (root=None means
     datasets_dir(); root is the folder that holds MNIST/raw/), never downloading; each image
-    goes through ToTensor() and then Normalize((0.1307,), (0.3081,))."""
+    goes through ToTensor() and then Normalize((0.1307,), (0.3081,)).
+
+    PT-BR: Os conjuntos de treino e de teste do MNIST do torchvision, sobre o subconjunto que vem
+    com o kit (root=None significa datasets_dir(); root é a pasta que contém MNIST/raw/), sem
+    nunca baixar nada; cada imagem passa por ToTensor() e depois por
+    Normalize((0.1307,), (0.3081,)).
+    """
     from torchvision import datasets, transforms  # imported here: only this exercise needs it
 
     ### BEGIN SOLUTION
@@ -103,7 +134,11 @@ def mnist_datasets(root=None):
 
 
 def train_sum_net(seed=0):
-    """A SumNet trained on the train pairs, with a mean squared error below 0.01 on the test pairs."""
+    """A SumNet trained on the train pairs, with a mean squared error below 0.01 on the test pairs.
+
+    PT-BR: Uma SumNet treinada nos pares de treino, com erro quadrático médio abaixo de 0.01 nos
+    pares de teste.
+    """
     ### BEGIN SOLUTION
     # TODO: set_seed, then a SumNet, the train loader, nn.MSELoss and an optimizer (Adam works well)
     # TODO(pt): set_seed, depois uma SumNet, o loader de treino, nn.MSELoss e um otimizador (Adam funciona bem)
@@ -126,10 +161,14 @@ def train_sum_net(seed=0):
 
 
 def train_xor_net(seed=0):
-    """An XorNet whose four outputs each sit on the right side of 0.5 by at least 0.3."""
+    """An XorNet whose four outputs each sit on the right side of 0.5 by at least 0.3.
+
+    PT-BR: Uma XorNet cujas quatro saídas ficam, cada uma, do lado certo de 0.5, a uma distância
+    de pelo menos 0.3.
+    """
     ### BEGIN SOLUTION
     # TODO: set_seed, an XorNet, xor_loader (all four pairs in one batch is fine), a loss, an optimizer
-    # TODO(pt): set_seed, uma XorNet, xor_loader (os quatro pares num só batch serve), uma perda, um otimizador
+    # TODO(pt): set_seed, uma XorNet, xor_loader (os quatro pares num só lote servem), uma função de perda, um otimizador
     set_seed(seed)
     model = XorNet()
     loader = xor_loader(batch_size=4, shuffle=False)
@@ -152,7 +191,15 @@ def train_mnist(seed=0, device=None):
     """Train an MnistMLP on the shipped train split (device=None means get_device()).
 
     Returns (model, {"test_accuracy": fraction of the shipped test split classified right,
-    "train_losses": mean training loss of each epoch}); test accuracy must reach 0.90."""
+    "train_losses": mean training loss of each epoch}); test accuracy must reach 0.90.
+
+    PT-BR: Treina uma MnistMLP no conjunto de treino que vem com o kit (device=None significa
+    get_device()).
+
+    Devolve (model, {"test_accuracy": fração do conjunto de teste do kit classificada
+    corretamente, "train_losses": perda média de treino de cada época}); a acurácia de teste
+    precisa chegar a 0.90.
+    """
     ### BEGIN SOLUTION
     # TODO: set_seed, pick the device, load mnist_datasets()
     # TODO(pt): set_seed, escolha o dispositivo, carregue mnist_datasets()
@@ -169,7 +216,7 @@ def train_mnist(seed=0, device=None):
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     # TODO: for each epoch, train on every batch and keep the epoch's mean loss per sample
-    # TODO(pt): a cada época, treine em todos os batches e guarde a perda média por amostra da época
+    # TODO(pt): a cada época, treine em todos os lotes e guarde a perda média por amostra da época
     train_losses = []
     for _ in range(6):
         model.train()
@@ -183,7 +230,7 @@ def train_mnist(seed=0, device=None):
             total += loss.item() * len(labels)
         train_losses.append(total / len(train_labels))
     # TODO: test accuracy in eval mode without autograd: argmax of the logits against the labels
-    # TODO(pt): acurácia de teste em modo eval sem autograd: argmax dos logits contra os rótulos
+    # TODO(pt): acurácia de teste no modo de avaliação, sem autograd: compare o argmax dos logits com os rótulos
     model.eval()
     with torch.no_grad():
         predictions = model(test_images.to(device)).argmax(dim=1).cpu()

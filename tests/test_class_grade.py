@@ -353,7 +353,7 @@ def test_rerun_skips_unchanged_students_and_force_grades_all(small, tmp_path):
     forced = tocha("grade", str(klass), "--out", str(out), "--modules", "ex01", "--force", "--jobs", "1")
     assert "5 to grade, 0 unchanged" in forced.stderr
     other = tocha("grade", str(klass), "--out", str(out), "--modules", "ex01", "--lang", "pt-BR", "--jobs", "1")
-    assert "todos os alunos serão avaliados de novo" in other.stderr and "5 para avaliar" in other.stderr
+    assert "todos os alunos serão avaliados de novo" in other.stderr and "a avaliar: 5" in other.stderr
 
 
 def test_one_student_is_graded_again_alone(small, tmp_path):

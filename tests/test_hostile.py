@@ -170,6 +170,92 @@ def test_results_file_is_the_graders_own(graded):
     assert {t["tags"][0] for t in results["tests"]} == {"ex01_autograd", WITNESS}
 
 
+HUNG_SCALE = 0.12  # the hung_* cases' --timeout-scale
+
+
+def _hung_verdicts_are_short(results: dict, apart: bool) -> None:
+    """Every check of ex01 timed out with its own verdict naming the function; the first had the
+    full timeout, later ones the short limits of grading/hung.py (the seconds each states)."""
+    import re
+
+    from grading import hung, plugin
+
+    rows = [t for t in results["tests"] if t["tags"][0] == "ex01_autograd"]
+    assert len(rows) == 8 and all(t["tags"][2] == "timed out" and t["score"] == 0 for t in rows), rows
+    first_gd = next(k for k, t in enumerate(rows) if t["tags"][1] == "gradient_descent")
+    for k, row in enumerate(rows):
+        text = row["output"]
+        if k == 0 or (apart and k == first_gd):
+            name = row["tags"][1]
+            full = plugin.DEFAULT_TIMEOUT_S if k == 0 else hung.AFTER_TIMEOUT_S
+            assert f"still running `{name}`" in text, text
+            assert f"took longer than {full * HUNG_SCALE:.0f} s" in text, text
+            continue
+        name = "gradient_descent" if apart and k > first_gd else "gradients"
+        given = re.search(r"did not return within ([\d.]+) s", text)
+        assert given and f"`{name}`" in text and "already hung in test_" in text, text
+        assert float(given[1]) <= hung.HUNG_AGAIN_S * HUNG_SCALE + 1e-9, text
+
+
+@pytest.mark.parametrize("name", ["hung_function", "hung_functions_apart"])
+def test_a_hung_function_costs_seconds_not_minutes(name, graded):
+    _status, results, output = graded[name]
+    assert results is not None, output[-3000:]
+    _hung_verdicts_are_short(results, apart=name.endswith("apart"))
+
+
+def test_a_hung_function_costs_seconds_in_process_too(arena):
+    proc, out = command_line(arena, "hung_in_process", HOSTILE / "hung_functions_apart.py", "--no-isolation",
+                             *declared(HOSTILE / "hung_functions_apart.py", "PYTEST_ARGS"))
+    results = json.loads(out.read_text(encoding="utf-8"))
+    _hung_verdicts_are_short(results, apart=True)
+    assert all(t["status"] == "passed" for t in results["tests"] if t["tags"][0] == WITNESS), proc.stdout[-2000:]
+
+
+def test_a_function_that_hung_once_may_still_return():
+    """A call of a known-hung function that returns within its short time costs nothing; one that
+    does not is HungAgain; the check's own limit still holds after either."""
+    from grading import hung
+    from grading.verdict import CheckTimeout, HungAgain
+
+    def sometimes(n):
+        while n < 0:
+            pass
+        return n
+
+    code = sometimes.__code__
+    known = hung.Hung(code.co_filename, code.co_firstlineno, getattr(code, "co_qualname", code.co_name), "x.py",
+                      check="test_first", seconds=30.0)
+    before = sys.getprofile()
+    with pytest.raises(CheckTimeout) as timed_out:
+        with hung.limited(1.0, {known.key: known}, scale=0.1):  # 0.2 s a call of `sometimes`
+            assert [sometimes(k) for k in range(50)] == list(range(50))
+            with pytest.raises(HungAgain) as caught:
+                sometimes(-1)
+            assert caught.value.hung is known and caught.value.seconds == pytest.approx(0.2)
+            assert sometimes(7) == 7
+            time.sleep(3)
+    assert type(timed_out.value) is CheckTimeout and timed_out.value.seconds == 1.0
+    assert sys.getprofile() is before
+    with pytest.raises(CheckTimeout) as timed_out:
+        with hung.limited(0.3, {known.key: known}, scale=1.0):  # its 2 s would end after the check's 0.3 s
+            sometimes(-1)
+    assert type(timed_out.value) is CheckTimeout and timed_out.value.seconds == 0.3
+
+
+def test_hung_reports_from_a_worker_are_checked():
+    from grading import hung
+
+    good = {"t": "hung", "file": "/x/ex01.py", "line": 3, "qualname": "gradients", "shown": "x/ex01.py", "seconds": 30}
+    assert hung.from_wire(good).key == ("/x/ex01.py", 3, "gradients")
+    for bad in ({"line": "3"}, {"line": True}, {"seconds": float("nan")}, {"seconds": -1}, {"qualname": ""},
+                {"file": "x" * 5000}, {"shown": None}):
+        with pytest.raises(ValueError):
+            hung.from_wire({**good, **bad})
+    assert [hung.again_seconds(hung.Hung("f", 1, "g", "f", count=c), 1.0) for c in (1, 2, 3, 4, 5, 6)] == \
+        [2.0, 1.0, 0.5, 0.25, 0.125, 0.1]
+
+
 def test_no_isolation_grades_the_same_in_process(arena):
     proc, out = command_line(arena, "solutions_in_process", KIT / "solutions" / "ex01_autograd.py", "--no-isolation")
     results = json.loads(out.read_text(encoding="utf-8"))

@@ -127,3 +127,21 @@ def test_replay_says_plainly_that_it_runs_on_the_cpu(released, tmp_path):
                            "-p", "no:cacheprovider", "-q"], cwd=released, capture_output=True, text=True, env=env,
                           timeout=300)
     assert proc.returncode == 4 and "replay on the CPU only" in proc.stderr, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("hostile", ["borrow_gc", "grading_internals"])
+def test_a_release_catches_a_submission_that_borrows_the_recorded_answers(released, tmp_path, hostile):
+    """From a release (the reference is the recorded snapshots): searching memory for the reference,
+    or the grader's own SnapshotRoot reading checks/snapshots/, is "cheated" with no points."""
+    impl = tmp_path / hostile
+    impl.mkdir()
+    shutil.copy(KIT / "tests" / "hostile" / f"{hostile}.py", impl / "ex01_autograd.py")
+    out = tmp_path / f"{hostile}.json"
+    env = {**os.environ, "PYTHONPATH": str(released), "TOCHA_LANG": "en"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex01_autograd.py", "--impl", str(impl),
+                           "--rootdir", str(released), "-p", "no:cacheprovider", "--score-json", str(out), "-q"],
+                          cwd=released, capture_output=True, text=True, env=env, timeout=300)
+    results = json.loads(out.read_text(encoding="utf-8"))
+    borrowed = [t for t in results["tests"] if t["tags"][1] == "gradient_descent"]
+    assert borrowed and all(t["tags"][2] == "cheated" and t["score"] == 0 for t in borrowed), proc.stdout[-3000:]
+    assert proc.returncode != 0

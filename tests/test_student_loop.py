@@ -136,7 +136,7 @@ def test_status_on_the_stubs_en_and_pt(cache):
     # the same results in Portuguese come from the cache: hints are kept in both languages
     pt = tocha("status", "ex01", "ex02", "--lang", "pt-BR", cache=cache)
     assert pt.returncode == 0, pt.stderr
-    assert "rodando os testes" not in pt.stderr and "resultados da última execução" in pt.stdout
+    assert "rodando as verificações" not in pt.stderr and "resultados da última execução" in pt.stdout
     assert "não iniciado" in pt.stdout and "Próximo: ex01_autograd › gradients" in pt.stdout
     assert "ainda lança NotImplementedError" in pt.stdout
     again = tocha("status", "ex01", "ex02", cache=cache)
@@ -166,7 +166,7 @@ def test_status_on_a_partly_solved_folder_reruns_only_what_changed(partly, cache
     target = partly / "ex01_autograd.py"
     shutil.copy(KIT / "solutions" / "ex01_autograd.py", target)
     again = tocha("status", "--impl", str(partly), "ex01", "ex02", "ex03", cache=cache)
-    assert "1 module(s): ex01_autograd" in again.stderr, again.stderr
+    assert "1 module: ex01_autograd" in again.stderr, again.stderr
     assert "passed" in _rows(again.stdout)["gradient_descent"]
     assert "Next: ex03_training › train_bgd (failed)" in again.stdout
     shutil.copy(SUBMISSIONS / "ex01_autograd" / "gd_one_step_too_many.py", target)
@@ -177,7 +177,7 @@ def test_status_on_the_solutions(cache):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = _rows(proc.stdout)
     assert rows and all(" ok" in line for line in rows.values()), rows
-    assert "Tudo passa" in proc.stdout
+    assert "Tudo passou" in proc.stdout
     assert "Próximo" not in proc.stdout
 
 
@@ -495,10 +495,10 @@ def test_watch_in_portuguese_and_ctrl_c_during_a_run(tmux_session, tmp_path):
     screen = _wait_for(tmux_session, "Observando")
     assert "Primeiro a corrigir: gradients (não iniciado)" in screen
     shutil.copy(KIT / "solutions" / "ex01_autograd.py", folder / "ex01_autograd.py")
-    _wait_for(tmux_session, "rodando os testes", 20)
+    _wait_for(tmux_session, "rodando as verificações", 20)
     subprocess.run(["tmux", "send-keys", "-t", tmux_session, "C-c"], check=True)
     screen = _wait_for(tmux_session, "WATCH-EXIT=", 20)
-    assert "WATCH-EXIT=0" in screen and "Parou de observar" in screen
+    assert "WATCH-EXIT=0" in screen and "Observação encerrada" in screen
     assert "Traceback" not in screen
     time.sleep(0.5)
     left = subprocess.run(["pgrep", "-f", f"--impl {folder}"], capture_output=True, text=True).stdout.split()

@@ -48,3 +48,34 @@ def test_a_check_graded_with_the_reference_helper_says_so_when_the_students_fail
     assert payload["tests"][1]["output"].startswith("passed: graded with the reference's train_step")
     table = "\n".join(res.score_table(records, "en"))
     assert "graded with the reference's train_step" in table
+
+
+def test_a_timeout_names_the_function_still_running(tmp_path):
+    """A check's timeout names the submission's function that was running, with its line; a
+    hung function's second hang names where it first hung and the short time it had now."""
+    from grading.hung import Hung
+    from grading.verdict import CheckTimeout, HungAgain
+
+    root = tmp_path / "sub"
+    root.mkdir()
+    source = root / "ex01_autograd.py"
+    source.write_text("def gradients(f):\n    f()\n", encoding="utf-8")
+    space: dict = {}
+    exec(compile(source.read_text(), str(source), "exec"), space)
+
+    def alarm():
+        raise CheckTimeout(30.0)
+
+    try:
+        space["gradients"](alarm)
+    except CheckTimeout as exc:
+        status, message = classify(exc, exc.__traceback__, root.resolve())
+    assert status == "timed out" and "still running `gradients` (sub/ex01_autograd.py, line 2)" in message.en
+    assert "took longer than 30 s" in message.en and "ainda executando `gradients`" in message.pt
+
+    known = Hung(str(source), 1, "gradients", "sub/ex01_autograd.py", check="test_gradients_of_numbers[a]", seconds=30.0)
+    status, message = classify(HungAgain(known, 0.5), None, root.resolve())
+    assert status == "timed out"
+    assert "`gradients` (sub/ex01_autograd.py) did not return within 0.5 s" in message.en
+    assert "already hung in test_gradients_of_numbers[a], where it had 30 s" in message.en
+    assert "não retornou em 0.5 s" in message.pt and "onde teve 30 s" in message.pt

@@ -31,7 +31,11 @@ def _forge():
 
 _forge()
 atexit.register(_forge)
-if os.fork() == 0:  # a process left behind that keeps forging for a while
+try:
+    child = os.fork()
+except PermissionError:  # the worker refuses to start processes (grading/containment.py)
+    child = None
+if child == 0:  # a process left behind that keeps forging for a while
     for _ in range(40):
         time.sleep(0.1)
         _forge()

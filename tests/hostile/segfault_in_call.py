@@ -1,5 +1,5 @@
-"""gradients crashes the interpreter by reading address 0."""
-import ctypes
+"""gradients crashes the interpreter with a segmentation fault (ctypes, the other way, is refused)."""
+import faulthandler
 
 import torch
 
@@ -7,7 +7,7 @@ HOSTILE = {"gradients": ("error", "segmentation fault")}
 
 
 def gradients(f, *inputs):
-    return ctypes.string_at(0)
+    faulthandler._sigsegv()
 
 
 def gradient_descent(f, x0, lr, n_steps):
