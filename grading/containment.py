@@ -12,8 +12,9 @@ This is detection and refusal, not separation (the submission still shares the p
   multiprocessing), signalling another process, opening, linking, renaming or deleting a file
   of the reference or of the checks' recorded answers (checks/snapshots/), searching the
   garbage collector (gc.get_objects / get_referrers / get_referents), reading call-stack frames
-  (sys._getframe, sys._current_frames, tb_frame, gi_frame ... when the submission asks for
-  them itself or through inspect/traceback) and ctypes (which could undo all of this);
+  (sys._getframe and sys._current_frames, asked by the submission itself or through inspect;
+  tb_frame, gi_frame ... read by the submission's own code, so that traceback.format_exc()
+  stays allowed) and ctypes (which could undo all of this);
 * the reference's functions are compiled with a prologue (`__tocha_enter__(name)` at the top of
   every function, `ReferenceFinder`), and the snapshot replay calls the same guard: a reference
   answer computed while the student's code is running, outside a check's own swap, is a
@@ -332,6 +333,10 @@ def install_reference_finder(alias: str, path: Path) -> None:
         sys.meta_path.insert(0, ReferenceFinder(alias, path))
 
 
+# What `ref.get` returns for a reference function while snapshots are replayed or recorded.
+_SNAPSHOT_WRAPPERS = ("_ReplayedFunction", "_RecordedFunction")
+
+
 def sanction(value) -> None:
     """A check's monkeypatch put `value` in place: if it is a reference function, the
     submission's code may call it during this check."""
@@ -341,7 +346,7 @@ def sanction(value) -> None:
         module = getattr(value, "__module__", None) or ""
         name = getattr(value, "__name__", None)
         replayed = getattr(value, "_name", None)
-        if isinstance(replayed, str) and "." in replayed and type(value).__name__ == "_ReplayedFunction":
+        if isinstance(replayed, str) and "." in replayed and type(value).__name__ in _SNAPSHOT_WRAPPERS:
             _C.sanctioned.add(tuple(replayed.split(".", 1)))
         elif isinstance(name, str) and module.startswith(_C.ref_alias):
             _C.sanctioned.add((module.split(".")[-1], name))
@@ -400,7 +405,10 @@ def _file_event(event, args):
     real = _forbidden(args[0]) if args else None
     if real is None and event in ("os.link", "os.rename") and len(args) > 1:
         real = _forbidden(args[1])
-    if real is not None and student_on_stack(_getframe(2)):
+    # Whose read it is: the nearest frame of the submission, the reference or a check. The
+    # reference's own code, called through a check's swap, may read its file (a warning it raises
+    # shows its source line through linecache).
+    if real is not None and nearest(_getframe(2)) == "student":
         note("files", _shown(real))
         raise Refused("files", _shown(real))
 
@@ -422,13 +430,17 @@ def _gc_event(event, args):
         raise Refused("memory", event)
 
 
-_TRANSPARENT = ("inspect.py", "traceback.py")
-_FRAME_ATTRS = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"))
+_TRANSPARENT = ("inspect.py",)  # inspect.currentframe() and inspect.stack() are sys._getframe asked for
+# A frame object reached through a traceback or a generator. The traceback module reads tb_frame
+# for traceback.format_exc() and print_exc(), which a correct submission may call; only the
+# submission's own code reaching for a frame is counted. (Python 3.11 raises no audit event for
+# f_back, so a frame obtained this way is the way up to the checks' frames.)
+_FRAME_ATTRS = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame"))
 
 
-def _asked_by_student(frame) -> bool:
-    """The submission itself, or inspect/traceback called by it, is asking."""
-    while frame is not None and frame.f_code.co_filename.endswith(_TRANSPARENT):
+def _asked_by_student(frame, transparent: tuple[str, ...] = _TRANSPARENT) -> bool:
+    """The submission itself, or inspect called by it, is asking."""
+    while frame is not None and frame.f_code.co_filename.endswith(transparent):
         frame = frame.f_back
     return frame is not None and _kind_of(frame) == "student"
 
@@ -437,10 +449,10 @@ def _frame_event(event, args):
     if event == "object.__getattr__":
         if len(args) < 2 or args[1] not in _FRAME_ATTRS:
             return
-        what = args[1]
+        what, transparent = args[1], ()
     else:
-        what = event
-    if _asked_by_student(_getframe(2)):
+        what, transparent = event, _TRANSPARENT
+    if _asked_by_student(_getframe(2), transparent):
         note("frames", what)
         raise Refused("frames", what)
 
