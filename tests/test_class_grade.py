@@ -280,19 +280,23 @@ def test_hostile_code_costs_only_its_own_student(graded):
     base, proc = graded
     rows = by_student(base / "out")
     assert 0 < int(rows["selfkill"]["total"]) < int(rows["selfkill"]["max_score"])  # its worker died: that check only
-    assert rows["jobkill"]["total"] == "" and "the grading process ended (signal 9)" in rows["jobkill"]["status"]
+    # Signalling the grading job is refused inside the worker (grading/containment.py): only the
+    # checks whose code tried it lose their points, and the job goes on.
+    assert 0 < int(rows["jobkill"]["total"]) < int(rows["jobkill"]["max_score"]), rows["jobkill"]
+    results = json.loads((base / "out" / "results" / "jobkill.json").read_text(encoding="utf-8"))
+    assert any("signal another process" in t["output"] for t in results["tests"] if t["tags"][2] == "error")
     assert rows["alice"]["total"] == rows["alice"]["max_score"]
     assert rows["forger"]["total"] == "0", rows["forger"]  # a forged reply reaches nobody; its module errs
     assert rows["forger"]["max_score"] == rows["alice"]["max_score"]
-    assert proc.returncode == 1, proc.stderr[-2000:]  # one student could not be graded: a re-run retries them
-    assert "1 not graded" in proc.stderr
+    assert proc.returncode == 0, proc.stderr[-2000:]  # every student graded (a job that dies is retried on a re-run)
+    assert "0 not graded" in proc.stderr
 
 
 def test_class_json_counts_the_class(graded):
     stats = json.loads((graded[0] / "out" / "class.json").read_text(encoding="utf-8"))
     assert stats["students"] == len(read_grades(graded[0] / "out"))
-    assert {"empty", "slip", "bomb", "jobkill"} <= set(stats["not_graded"])
-    assert {"alice", "bob", "carol"}.isdisjoint(stats["not_graded"])
+    assert {"empty", "slip", "bomb"} <= set(stats["not_graded"])
+    assert {"alice", "bob", "carol", "jobkill"}.isdisjoint(stats["not_graded"])
     items = {i["item"]: i for i in stats["items"]}
     assert 0 < items["gradient_descent"]["pass_rate"] < 1
 
