@@ -96,10 +96,13 @@ _STATE = pytest.StashKey[dict]()
 
 
 def _module_state(config, module: str) -> _Module:
+    """One module of one submission: a class grading job grades many submissions in one pytest
+    session, and what one student's code did must not shorten another's time."""
     states = config.stash.setdefault(_STATE, {})
-    if module not in states:
-        states[module] = _Module()
-    return states[module]
+    key = (str(config.getoption("--impl")), module)
+    if key not in states:
+        states[key] = _Module()
+    return states[key]
 
 
 def _state(item) -> _Module:

@@ -2,6 +2,8 @@
 student's slip get the kit's hint, not the raw message."""
 from __future__ import annotations
 
+import pytest
+
 from grading.verdict import classify
 
 ON_GPU = ("Expected all tensors to be on the same device, but got {arg} is on cpu, different from other tensors on "
@@ -79,3 +81,22 @@ def test_a_timeout_names_the_function_still_running(tmp_path):
     assert "`gradients` (sub/ex01_autograd.py) did not return within 0.5 s" in message.en
     assert "already hung in test_gradients_of_numbers[a], where it had 30 s" in message.en
     assert "não retornou em 0.5 s" in message.pt and "onde teve 30 s" in message.pt
+
+
+def test_what_hung_for_one_submission_does_not_shorten_anothers_time():
+    """A class job grades many submissions in one pytest session: hung state is per submission."""
+    from grading import hung
+
+    class Config:
+        def __init__(self):
+            self.stash, self.impl = pytest.Stash(), "class/ana"
+
+        def getoption(self, name):
+            assert name == "--impl"
+            return self.impl
+
+    config = Config()
+    hung.module_timed_out(config, "ex01_autograd")
+    assert hung._module_state(config, "ex01_autograd").timed_out
+    config.impl = "class/bia"
+    assert not hung._module_state(config, "ex01_autograd").timed_out
