@@ -382,7 +382,10 @@ def test_interrupted_run_keeps_what_it_graded(tmp_path):
     module_copy(klass / "z-slow", KIT / "tests" / "hostile" / "loop_at_import_no_alarm.py")
     cmd = [sys.executable, "-m", "grading.cli", "grade", str(klass), "--out", str(out), "--modules", "ex01",
            "--jobs", "1", "--timeout-scale", "0.5"]
-    proc = subprocess.Popen(cmd, cwd=KIT, stderr=subprocess.PIPE, text=True, env={**os.environ, "TOCHA_LANG": "en"})
+    # A student presses Ctrl-C: SIGINT as a terminal delivers it (a test run started in the
+    # background inherits SIGINT ignored, and so would the grader without this).
+    proc = subprocess.Popen(cmd, cwd=KIT, stderr=subprocess.PIPE, text=True, env={**os.environ, "TOCHA_LANG": "en"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in proc.stderr:  # the progress line of the second student: z-slow is graded next
         seen.append(line)
