@@ -43,7 +43,7 @@ from typing import Callable
 
 import pytest
 
-from .verdict import CheckTimeout, HungAgain, _display_path, _student_frame
+from .verdict import CheckTimeout, HungAgain, display_path, student_frame
 
 # Two seconds is about a thousand times what any function of the kit's reference takes on the
 # small inputs the checks give it (ex01-ex06: milliseconds), so a call that has not returned by
@@ -149,12 +149,12 @@ def note_timeout(item, exc: BaseException | None, tb, root: Path | None) -> None
     if isinstance(exc, HungAgain):
         found = exc.hung
     else:
-        where = _student_frame(tb, root)
+        where = student_frame(tb, root)
         if where is None or where[0].f_code.co_name == "<module>":
             return
         code = where[0].f_code
         found = Hung(code.co_filename, code.co_firstlineno, getattr(code, "co_qualname", code.co_name),
-                     _display_path(code.co_filename, root), seconds=exc.seconds)
+                     display_path(code.co_filename, root), seconds=exc.seconds)
     remember(item.config, item, found)
     for hook in list(HUNG_HOOKS):
         hook(found)

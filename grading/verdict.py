@@ -86,7 +86,7 @@ def _in(filename: str, root: Path | None) -> bool:
     return root is not None and path is not None and path.is_relative_to(root)
 
 
-def _student_frame(tb, root: Path | None):
+def student_frame(tb, root: Path | None):
     """The innermost traceback frame that lies in the student's files, if any."""
     found = None
     for frame, lineno in traceback.walk_tb(tb):
@@ -114,7 +114,7 @@ def _raised_by_student(tb, root: Path | None):
     return last if last is not None and _in(last[0].f_code.co_filename, root) else None
 
 
-def _display_path(filename: str, root: Path | None) -> str:
+def display_path(filename: str, root: Path | None) -> str:
     path = _resolved(filename) or Path(filename)
     try:
         return path.name if root is None else str(path.relative_to(root.parent))
@@ -129,7 +129,7 @@ def traceback_text(exc: BaseException, tb, root: Path | None, check_file: Path |
     for frame, lineno in traceback.walk_tb(tb):
         filename = frame.f_code.co_filename
         if _in(filename, root) or (check is not None and _resolved(filename) == check):
-            shown = _display_path(filename, root) if _in(filename, root) else Path(filename).name
+            shown = display_path(filename, root) if _in(filename, root) else Path(filename).name
             source = linecache.getline(filename, lineno).strip()
             entries.append(f"{shown}:{lineno}: in {frame.f_code.co_name}" + (f"\n    {source}" if source else ""))
     hidden = len(entries) - limit
@@ -180,12 +180,12 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
         return "timed out", HUNG_AGAIN.format(name=hung.qualname, file=hung.shown, seconds=exc.seconds,
                                               check=hung.check, first=hung.seconds)
     if isinstance(exc, CheckTimeout):
-        where = _student_frame(tb, root)
+        where = student_frame(tb, root)
         if where is not None and where[0].f_code.co_name != "<module>":
             frame, lineno = where
             name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
             return "timed out", TIMED_OUT_IN.format(seconds=exc.seconds, name=name, line=lineno,
-                                                    file=_display_path(frame.f_code.co_filename, root))
+                                                    file=display_path(frame.f_code.co_filename, root))
         return "timed out", TIMED_OUT.format(seconds=exc.seconds)
     if type(exc).__name__ == "Failed" and str(exc).startswith("Timeout"):
         return "timed out", TIMED_OUT.format(seconds=timeout_s or 0)
@@ -195,7 +195,7 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
             frame, lineno = forged
             call = _OUTCOMES.get(type(exc).__name__, "CheckFailed")
             return "error", notices.OUTCOME_FROM_STUDENT.format(
-                call=call, file=_display_path(frame.f_code.co_filename, root), line=lineno)
+                call=call, file=display_path(frame.f_code.co_filename, root), line=lineno)
         if isinstance(exc, CheckFailed):
             status = exc.status if exc.status in _FAILURE_STATUSES else "error"
             return status, exc.message
@@ -211,11 +211,11 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
         return "error", memory
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         return "error", notices.FLOOD.format(limit=f"{OUTPUT_LIMIT // 2**20} MiB")
-    where = _student_frame(tb, root)
+    where = student_frame(tb, root)
     if isinstance(exc, NotImplementedError):
         if where is not None:
             frame, _ = where
-            name, file = frame.f_code.co_name, _display_path(frame.f_code.co_filename, root)
+            name, file = frame.f_code.co_name, display_path(frame.f_code.co_filename, root)
         else:
             name, file = "?", "?"
         return "not started", NOT_STARTED.format(name=name, file=file)
@@ -227,7 +227,7 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
     at = Text("", "")
     if where is not None:
         frame, lineno = where
-        at = RAISED_AT.format(file=_display_path(frame.f_code.co_filename, root), line=lineno)
+        at = RAISED_AT.format(file=display_path(frame.f_code.co_filename, root), line=lineno)
     if isinstance(exc, RuntimeError) and DEVICE_MISMATCH in text:
         return "failed", _unmoved_batch(text, at)
     error = error[:300]
