@@ -38,7 +38,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from grading import snaprun  # noqa: E402  (imports no torch)
+from grading.snapshots import command as snaprun  # noqa: E402  (imports no torch)
 
 SETTINGS = {
     "native": {},

@@ -12,7 +12,7 @@ Measures, each as the wall time of a fresh process (the best of --repeat runs):
   * the reference `train_mnist(seed=0)` alone (import excluded);
   * a hung submission: ex01 graded with default timeouts where `gradients` and
     `gradient_descent` both loop forever (every check must still get its own "timed out"
-    verdict; grading/hung.py). Measured once whatever --repeat says: it waits on timers.
+    verdict; grading/engine/hung.py). Measured once whatever --repeat says: it waits on timers.
 Budgets: each of ex01–ex06 and ex08 within floor + 2 s, ex07 (it trains XOR, sums and MNIST)
 within floor + 5 s, ex09 (it imports lightning) within floor + 6 s, the whole suite within
 60 s, the MNIST training within 20 s, the hung submission within 60 s; the checks of ex01–ex06
@@ -68,7 +68,7 @@ OPTIM_FLOOR = "import torch; torch.optim.SGD([torch.zeros(1, requires_grad=True)
 TRAIN_MNIST = """
 import time
 from pathlib import Path
-from grading.roots import ImplementationRoot
+from grading.engine.roots import ImplementationRoot
 root = ImplementationRoot(Path(%r) / "solutions", "bench")
 train_mnist = root.get("ex07_projects", "train_mnist")
 start = time.perf_counter()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from grading.compare import brief, close, lowest_precision
-from grading.snapshot import HintUnavailable, hint_only
+from grading.hints import HintUnavailable, hint_only
 from grading.text import Text
 from grading.training import leaf_update_hint
 from grading.verdict import check, fail, names_case

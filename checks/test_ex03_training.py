@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grading.compare import brief, close
-from grading.snapshot import for_hint
+from grading.hints import for_hint
 from grading.text import Text
 from grading.training import (ForwardSpy, NeverClears, RecordingLoss, StepSpy, Unmoved, added, check_every_epoch,
                               forward_passes, grads_of, is_empty, leaf_update_hint, params_of, same, set_grads,

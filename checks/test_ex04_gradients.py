@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from grading.compare import brief, close
-from grading.snapshot import for_hint
+from grading.hints import for_hint
 from grading.text import Text
 from grading.training import (ClearingLoss, FirstClearSkipped, ForwardSpy, NeverClears, ScaledLoss, StepSpy, added,
                               forward_passes, grads_of, is_empty, params_of, same, set_grads, state_of, stateful_net)

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grading.compare import brief, close
 from grading.models import copy_parameters
-from grading.snapshot import HintUnavailable, hint_only
+from grading.hints import HintUnavailable, hint_only
 from grading.text import Text
 from grading.training import (GraphSpy, RecordingLoss, Unmoved, buffers_of, check_no_graph, stateful_net,
                               unmoved_collate, watching_moves)

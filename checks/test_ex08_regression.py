@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from grading.compare import all_finite, brief, close
-from grading.snapshot import HintUnavailable, for_hint, hint_only
+from grading.hints import HintUnavailable, for_hint, hint_only
 from grading.text import Text
 from grading.training import GraphSpy, NeverClears, check_every_epoch, check_no_graph, params_of, same
 from grading.verdict import CheckFailed, check, fail

@@ -5,11 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .data import KIT_ROOT
+from grading.data import KIT_ROOT
 
 
 def _sync(args) -> int:
-    from . import sync
+    from grading.publish import sync
 
     root = Path(args.root).resolve()
     if args.check:
@@ -31,25 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report stale files (exit 1 if any)")
     p.add_argument("--root", default=str(KIT_ROOT), help="kit folder (default: this checkout)")
     p.set_defaults(run=_sync)
-    from .loop import add_commands  # status, watch, hint, report
+    from grading.student.commands import add_commands# status, watch, hint, report
 
     add_commands(sub)
-    from .notebook import add_command as add_nbgrader  # tocha nbgrader COURSE
+    from grading.notebooks.course import add_command as add_nbgrader  # tocha nbgrader COURSE
 
     add_nbgrader(sub)
-    from .snaprun import add_command as add_snapshot  # tocha snapshot
+    from grading.snapshots.command import add_command as add_snapshot  # tocha snapshot
 
     add_snapshot(sub)
-    from .classroom import add_command as add_classroom  # tocha classroom
+    from grading.publish.workflow import add_command as add_classroom  # tocha classroom
 
     add_classroom(sub)
-    from .release import add_commands as add_release  # tocha release, tocha verify
+    from grading.publish.release import add_commands as add_release  # tocha release, tocha verify
 
     add_release(sub)
-    from .classreport import add_command as add_class_report; add_class_report(sub)  # tocha class-report DIR
-    from .gradescope_pkg import add_command as add_gradescope; add_gradescope(sub)  # tocha gradescope OUT.zip
-    from .classroom50 import add_command as add_classroom50; add_classroom50(sub)  # tocha classroom50 OUTDIR
-    from .classgrade import add_command as add_grade; add_grade(sub)  # tocha grade SUBMISSIONS --out DIR
+    from grading.cohort.report import add_command as add_class_report; add_class_report(sub)  # tocha class-report DIR
+    from grading.publish.gradescope import add_command as add_gradescope; add_gradescope(sub)  # tocha gradescope OUT.zip
+    from grading.publish.classroom50 import add_command as add_classroom50; add_classroom50(sub)  # tocha classroom50 OUTDIR
+    from grading.cohort.grade import add_command as add_grade; add_grade(sub)  # tocha grade SUBMISSIONS --out DIR
     return parser
 
 

@@ -12,7 +12,7 @@ import builtins
 
 import torch
 
-from .tolerances import tolerance
+from grading.tolerances import tolerance
 
 _TB = getattr(torch._C, "TensorBase", None) or torch._C._TensorBase
 _VF = torch._C._VariableFunctions

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .text import Text
-from .verdict import fail
+from grading.text import Text
+from grading.verdict import fail
 
 ARCHITECTURE = Text(
     "the layers do not match the specification: parameter shapes, in order, are {actual}, expected {expected}.{extra}",

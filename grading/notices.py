@@ -2,7 +2,7 @@
 it, flood it, change PyTorch's global settings or replace the functions the grader relies on."""
 from __future__ import annotations
 
-from .text import Text
+from grading.text import Text
 
 CRASHED = Text(
     "the grading process stopped while this check ran: {how}{where}. Your code must return "

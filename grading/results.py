@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .text import LANGS, SEED_NOTE, STATUS, Text
+from grading.text import LANGS, SEED_NOTE, STATUS, Text
 
 # The worst status among an item's checks names the item.
 _PRECEDENCE = ["cheated", "not started", "error", "timed out", "failed", "skipped", "passed"]

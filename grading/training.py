@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .compare import close
-from .text import Text
-from .verdict import fail
+from grading.compare import close
+from grading.text import Text
+from grading.verdict import fail
 
 # ---------------------------------------------------------------- shared hints
 

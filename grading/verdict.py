@@ -1,18 +1,18 @@
-"""How a check says no, and how any exception becomes a status and a student-facing message."""
+"""How a check says no: the verdict exceptions, the statuses, and where in a traceback the submission is.
+
+Turning any exception into a status and a message is grading/engine/outcome.py's job."""
 from __future__ import annotations
 
-import errno
 import functools
-import linecache
 import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from .text import HUNG_AGAIN, NOT_STARTED, RAISED, RAISED_AT, TIMED_OUT, TIMED_OUT_IN, Text
+from grading.text import Text
 
 STATUSES = ("passed", "failed", "not started", "timed out", "error", "skipped", "cheated")
 # What a check (never the submission) may declare with CheckFailed.
-_FAILURE_STATUSES = ("failed", "error", "timed out", "not started")
+FAILURE_STATUSES = ("failed", "error", "timed out", "not started")
 # A process may write at most this much into one file (the captured output included).
 OUTPUT_LIMIT = 16 * 2**20
 
@@ -36,7 +36,7 @@ class CheckTimeout(BaseException):
 
 class HungAgain(CheckTimeout):
     """A function that already hung in an earlier check did not return within its short time
-    (grading/hung.py): `hung` says which, and where it first hung."""
+    (grading/engine/hung.py): `hung` says which, and where it first hung."""
 
     def __init__(self, hung, seconds: float):
         super().__init__(seconds)
@@ -74,15 +74,15 @@ def names_case(*params: str):
 
 
 @functools.lru_cache(maxsize=4096)
-def _resolved(filename: str) -> Path | None:
+def resolved_path(filename: str) -> Path | None:
     try:
         return Path(filename).resolve()
     except (OSError, ValueError, RuntimeError):
         return None
 
 
-def _in(filename: str, root: Path | None) -> bool:
-    path = _resolved(filename)
+def in_root(filename: str, root: Path | None) -> bool:
+    path = resolved_path(filename)
     return root is not None and path is not None and path.is_relative_to(root)
 
 
@@ -90,145 +90,14 @@ def student_frame(tb, root: Path | None):
     """The innermost traceback frame that lies in the student's files, if any."""
     found = None
     for frame, lineno in traceback.walk_tb(tb):
-        if _in(frame.f_code.co_filename, root):
+        if in_root(frame.f_code.co_filename, root):
             found = (frame, lineno)
     return found
 
 
-def _engine_dirs() -> tuple[str, ...]:
-    import _pytest
-    import pluggy
-    import pytest
-
-    return tuple(str(Path(m.__file__).resolve().parent) for m in (_pytest, pluggy)) + (
-        str(Path(pytest.__file__).resolve().parent), str(Path(__file__).resolve().parent))
-
-
-def _raised_by_student(tb, root: Path | None):
-    """The frame that raised (or called the pytest/grader function that raised), when it is the student's."""
-    engine = _engine_dirs()
-    last = None
-    for frame, lineno in traceback.walk_tb(tb):
-        if not frame.f_code.co_filename.startswith(engine):
-            last = (frame, lineno)
-    return last if last is not None and _in(last[0].f_code.co_filename, root) else None
-
-
 def display_path(filename: str, root: Path | None) -> str:
-    path = _resolved(filename) or Path(filename)
+    path = resolved_path(filename) or Path(filename)
     try:
         return path.name if root is None else str(path.relative_to(root.parent))
     except ValueError:
         return path.name
-
-
-def traceback_text(exc: BaseException, tb, root: Path | None, check_file: Path | None = None, limit: int = 8) -> str:
-    """The submission's and the check's frames of a traceback, newest last (cheap: no parsing)."""
-    check = _resolved(str(check_file)) if check_file is not None else None
-    entries = []
-    for frame, lineno in traceback.walk_tb(tb):
-        filename = frame.f_code.co_filename
-        if _in(filename, root) or (check is not None and _resolved(filename) == check):
-            shown = display_path(filename, root) if _in(filename, root) else Path(filename).name
-            source = linecache.getline(filename, lineno).strip()
-            entries.append(f"{shown}:{lineno}: in {frame.f_code.co_name}" + (f"\n    {source}" if source else ""))
-    hidden = len(entries) - limit
-    if hidden > 0:
-        entries = entries[:2] + [f"… {hidden} more …"] + entries[-(limit - 2):]
-    try:
-        text = str(exc)
-    except Exception:
-        text = ""
-    return "\n".join(entries + [f"{type(exc).__name__}: {text}"[:2000]])
-
-
-_OUTCOMES = {"Skipped": "pytest.skip()", "Failed": "pytest.fail()", "XFailed": "pytest.xfail()",
-             "Exit": "pytest.exit()"}
-
-
-def _is_outcome(exc: BaseException) -> bool:
-    from _pytest.outcomes import Exit, OutcomeException
-
-    return isinstance(exc, (OutcomeException, Exit)) and type(exc).__name__ in _OUTCOMES
-
-
-# PyTorch's words when one operation meets tensors on two devices (a batch never moved to the
-# model's GPU). On a CPU-only machine the same slip raises nothing, and the checks' own spies name
-# it; on a GPU PyTorch stops first, so its error is turned into the same hint.
-DEVICE_MISMATCH = "Expected all tensors to be on the same device"
-UNMOVED_BATCH = Text(
-    "the batch's {what} reached {where} without being moved to `device`{at}: call .to(device) on the inputs "
-    "and on the targets of every batch. (PyTorch: \"{error}\")",
-    "{what_pt} do batch chegaram {where_pt} sem passar por .to(device){at_pt}: chame .to(device) nas entradas "
-    "e nos alvos de cada batch. (PyTorch: \"{error}\")",
-)
-
-
-def _unmoved_batch(text: str, at: Text) -> Text:
-    targets = "target" in text.split("but got", 1)[-1].split("(", 1)[0] or "loss" in text
-    fields = (dict(what="targets", what_pt="os alvos", where="the loss function", where_pt="à função de loss")
-              if targets else dict(what="inputs", what_pt="as entradas", where="the model", where_pt="ao modelo"))
-    return UNMOVED_BATCH.format(error=text.splitlines()[0].split(" (when")[0][:160], at=at.en, at_pt=at.pt, **fields)
-
-
-def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None = None) -> tuple[str, Text]:
-    """Turn what a check raised into (status, message)."""
-    from . import notices
-
-    if isinstance(exc, HungAgain):
-        hung = exc.hung
-        return "timed out", HUNG_AGAIN.format(name=hung.qualname, file=hung.shown, seconds=exc.seconds,
-                                              check=hung.check, first=hung.seconds)
-    if isinstance(exc, CheckTimeout):
-        where = student_frame(tb, root)
-        if where is not None and where[0].f_code.co_name != "<module>":
-            frame, lineno = where
-            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
-            return "timed out", TIMED_OUT_IN.format(seconds=exc.seconds, name=name, line=lineno,
-                                                    file=display_path(frame.f_code.co_filename, root))
-        return "timed out", TIMED_OUT.format(seconds=exc.seconds)
-    if type(exc).__name__ == "Failed" and str(exc).startswith("Timeout"):
-        return "timed out", TIMED_OUT.format(seconds=timeout_s or 0)
-    if isinstance(exc, CheckFailed) or _is_outcome(exc):
-        forged = _raised_by_student(tb, root)
-        if forged is not None:
-            frame, lineno = forged
-            call = _OUTCOMES.get(type(exc).__name__, "CheckFailed")
-            return "error", notices.OUTCOME_FROM_STUDENT.format(
-                call=call, file=display_path(frame.f_code.co_filename, root), line=lineno)
-        if isinstance(exc, CheckFailed):
-            status = exc.status if exc.status in _FAILURE_STATUSES else "error"
-            return status, exc.message
-        if type(exc).__name__ in ("Skipped", "XFailed"):
-            reason = str(exc) or "skipped"
-            return "skipped", Text(reason, reason)
-    from . import containment
-
-    if isinstance(exc, containment.Refused):  # cheating was noted when it happened (plugin.py)
-        return ("cheated" if exc.cheating else "error"), exc.text()
-    memory = containment.memory_verdict(exc)
-    if memory is not None:
-        return "error", memory
-    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
-        return "error", notices.FLOOD.format(limit=f"{OUTPUT_LIMIT // 2**20} MiB")
-    where = student_frame(tb, root)
-    if isinstance(exc, NotImplementedError):
-        if where is not None:
-            frame, _ = where
-            name, file = frame.f_code.co_name, display_path(frame.f_code.co_filename, root)
-        else:
-            name, file = "?", "?"
-        return "not started", NOT_STARTED.format(name=name, file=file)
-    try:
-        text = str(exc)
-    except Exception:  # a student's exception whose __str__ fails
-        text = ""
-    error = f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
-    at = Text("", "")
-    if where is not None:
-        frame, lineno = where
-        at = RAISED_AT.format(file=display_path(frame.f_code.co_filename, root), line=lineno)
-    if isinstance(exc, RuntimeError) and DEVICE_MISMATCH in text:
-        return "failed", _unmoved_batch(text, at)
-    error = error[:300]
-    return "error", Text(RAISED.en.format(error=error, where=at.en), RAISED.pt.format(error=error, where=at.pt))

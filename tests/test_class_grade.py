@@ -191,7 +191,7 @@ def test_each_student_gets_an_offline_feedback_page(graded):
 
 
 def test_roster_reads_with_or_without_a_header(tmp_path):
-    from grading.classout import Student, load_roster
+    from grading.cohort.outputs import Student, load_roster
 
     (tmp_path / "a.csv").write_text("Name,E-mail,Student ID\nana,ana@x.br,17\n", encoding="utf-8")
     assert load_roster(tmp_path / "a.csv") == {"ana": Student("17", "ana@x.br")}
@@ -201,7 +201,7 @@ def test_roster_reads_with_or_without_a_header(tmp_path):
 
 def test_modules_are_comma_or_space_separated_everywhere():
     from grading.cli import build_parser
-    from grading.loop import module_names
+    from grading.curriculum import module_names
 
     grade = build_parser().parse_args(["grade", "subs", "--out", "o", "--modules", "ex01", "ex03,ex04"])
     notebook = build_parser().parse_args(["nbgrader", "course", "--modules", "ex01,ex02", "ex05"])
@@ -280,7 +280,7 @@ def test_hostile_code_costs_only_its_own_student(graded):
     base, proc = graded
     rows = by_student(base / "out")
     assert 0 < int(rows["selfkill"]["total"]) < int(rows["selfkill"]["max_score"])  # its worker died: that check only
-    # Signalling the grading job is refused inside the worker (grading/containment.py): only the
+    # Signalling the grading job is refused inside the worker (grading/sandbox/containment.py): only the
     # checks whose code tried it lose their points, and the job goes on.
     assert 0 < int(rows["jobkill"]["total"]) < int(rows["jobkill"]["max_score"]), rows["jobkill"]
     results = json.loads((base / "out" / "results" / "jobkill.json").read_text(encoding="utf-8"))
@@ -309,7 +309,7 @@ def test_progress_prints_plain_lines_with_eta_when_not_a_terminal(graded):
 
 
 def test_progress_bar_redraws_one_line_on_a_terminal():
-    from grading.progress import Progress
+    from grading.cohort.progress import Progress
 
     clock = iter(range(100))
     stream = io.StringIO()
@@ -437,7 +437,7 @@ def test_shards_merge_into_the_whole_class(small, tmp_path):
 
 
 def test_shard_slices_are_disjoint_and_cover_the_class():
-    from grading.classgrade import parse_shard, shard_of
+    from grading.cohort.grade import parse_shard, shard_of
 
     students = [f"s{k:03d}" for k in range(37)]
     slices = [shard_of(students, (i, 4)) for i in range(1, 5)]
@@ -490,7 +490,7 @@ def test_zizmor_finds_nothing_in_the_documented_workflow_even_as_an_auditor(docu
 # ---------------------------------------------------------------- intake and outputs, without grading
 
 def test_intake_finds_the_root_where_the_modules_are(tmp_path):
-    from grading.intake import Entry, prepare
+    from grading.cohort.intake import Entry, prepare
 
     modules = [MODULE, "ex02_forward"]
     whole_kit = tmp_path / "kit.zip"  # the student repository and, beside it, someone's answers
@@ -513,7 +513,7 @@ def test_intake_finds_the_root_where_the_modules_are(tmp_path):
 
 
 def test_grades_csv_never_starts_a_cell_with_a_formula():
-    from grading.classout import Ledger, Row, grades_csv
+    from grading.cohort.outputs import Ledger, Row, grades_csv
 
     row = Row(status={"en": "=cmd|' /c calc'!A1", "pt-BR": "-"}, modules={MODULE: [1, 2]}, total=1, max_score=2)
     rows = list(csv.reader(io.StringIO(grades_csv(Ledger(config={}, students={"@alice": row}), [MODULE], "en"))))

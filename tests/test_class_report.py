@@ -1,6 +1,6 @@
-"""Class statistics (grading/classstats.py) and `tocha class-report` on a small real class.
+"""Class statistics (grading/cohort/stats.py) and `tocha class-report` on a small real class.
 
-The class is graded for real (grading.batch, the mutant suite's path): the solutions, the stubs,
+The class is graded for real (grading.engine.batch, the mutant suite's path): the solutions, the stubs,
 three wrong submissions of which two make the same mistake, and one correct-but-different one;
 grades.csv adds a student who could not be graded and a results file that is not JSON.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from conftest import KIT
 from grading import results as res
-from grading.classstats import hint_key, summarize, wording
+from grading.cohort.stats import hint_key, summarize, wording
 
 SUBMISSIONS = KIT / "tests" / "submissions"
 MODULE = "ex01_autograd"
@@ -54,7 +54,7 @@ def class_dir(tmp_path_factory) -> Path:
             shutil.copy(source, root / f"{MODULE}.py")
         roots[str(root)] = student
     out = work / "batch.json"
-    proc = subprocess.run([sys.executable, "-m", "grading.batch", str(out), f"checks/test_{MODULE}.py", *roots],
+    proc = subprocess.run([sys.executable, "-m", "grading.engine.batch", str(out), f"checks/test_{MODULE}.py", *roots],
                           cwd=KIT, capture_output=True, text=True, timeout=600, env={**os.environ, "TOCHA_LANG": "en"})
     assert out.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     folder = work / "DIR"
@@ -75,7 +75,7 @@ def class_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def stats(class_dir) -> dict:
-    from grading.classreport import load_class
+    from grading.cohort.report import load_class
 
     return summarize(*load_class(class_dir))
 

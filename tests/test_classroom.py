@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from conftest import KIT
-from grading import classroom
-from grading.loop import discover
+from grading.publish import workflow as classroom
+from grading.curriculum import discover
 from workflow_lint import actionlint, run_actionlint, run_zizmor, tool  # noqa: F401  (actionlint: a fixture)
 
 BROKEN = """on: [push, repository_dispatch]

@@ -324,7 +324,7 @@ def test_a_package_that_would_take_points_from_the_solutions_is_refused(bundle, 
     """A snapshot missing calls the solutions make (an incomplete recording, its header still current)."""
     import torch
 
-    from grading.graderrun import verify_grader_kit
+    from grading.publish.grader import verify_grader_kit
 
     kit = shutil.copytree(bundle / "kit", tmp_path / "kit")
     path = kit / "checks" / "snapshots" / "ex03_training.pt"

@@ -88,10 +88,10 @@ def command_line(arena: Path, name: str, source: Path, *extra: str):
 
 
 def batch(arena: Path, cases: list[Path], extra: list[str]) -> dict:
-    """Grade many submissions in one process (grading.batch): {name: (exit status, results)}."""
+    """Grade many submissions in one process (grading.engine.batch): {name: (exit status, results)}."""
     roots = [str(_root(arena, p.stem, p)) for p in cases]
     out = arena / f"batch-{cases[0].stem}.json"
-    cmd = [sys.executable, "-m", "grading.batch", str(out), ",".join(_check_files(arena)), *roots, "--",
+    cmd = [sys.executable, "-m", "grading.engine.batch", str(out), ",".join(_check_files(arena)), *roots, "--",
            "--reference", str(arena / "reference"), "-p", "no:cacheprovider", *extra]
     proc = subprocess.run(cmd, cwd=arena, capture_output=True, text=True, timeout=600, env=_env())
     assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -175,10 +175,12 @@ HUNG_SCALE = 0.12  # the hung_* cases' --timeout-scale
 
 def _hung_verdicts_are_short(results: dict, apart: bool) -> None:
     """Every check of ex01 timed out with its own verdict naming the function; the first had the
-    full timeout, later ones the short limits of grading/hung.py (the seconds each states)."""
+    full timeout, later ones the short limits of grading/engine/hung.py (the seconds each states)."""
     import re
 
-    from grading import hung, plugin
+    from grading.engine import hung
+
+    from grading.engine import session as plugin
 
     rows = [t for t in results["tests"] if t["tags"][0] == "ex01_autograd"]
     assert len(rows) == 8 and all(t["tags"][2] == "timed out" and t["score"] == 0 for t in rows), rows
@@ -215,7 +217,7 @@ def test_a_hung_function_costs_seconds_in_process_too(arena):
 def test_a_function_that_hung_once_may_still_return():
     """A call of a known-hung function that returns within its short time costs nothing; one that
     does not is HungAgain; the check's own limit still holds after either."""
-    from grading import hung
+    from grading.engine import hung
     from grading.verdict import CheckTimeout, HungAgain
 
     def sometimes(n):
@@ -244,7 +246,7 @@ def test_a_function_that_hung_once_may_still_return():
 
 
 def test_hung_reports_from_a_worker_are_checked():
-    from grading import hung
+    from grading.engine import hung
 
     good = {"t": "hung", "file": "/x/ex01.py", "line": 3, "qualname": "gradients", "shown": "x/ex01.py", "seconds": 30}
     assert hung.from_wire(good).key == ("/x/ex01.py", 3, "gradients")
@@ -308,7 +310,7 @@ def test_guard_names_and_restores_replacements():
     import numpy.testing
     import torch
 
-    from grading import guard
+    from grading.sandbox import guard
 
     g = guard.build()
     saved = (torch.equal, numpy.testing.assert_allclose, _pytest.reports.TestReport.__init__)
@@ -336,7 +338,7 @@ def test_guard_accepts_torch_compile():
     """torch.compile wraps a few torch functions itself: that is not tampering."""
     import torch
 
-    from grading import guard
+    from grading.sandbox import guard
 
     g = guard.build()
     model = torch.nn.Linear(2, 1)

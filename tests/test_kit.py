@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import KIT, run_checks
-from grading import sync
+from grading.publish import sync
 
 
 @pytest.fixture(scope="module")

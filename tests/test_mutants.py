@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT
-from grading import snaprun
+from grading.snapshots import command as snaprun
 
 pytestmark = pytest.mark.slow  # minutes: `pytest tests --slow` (CI) runs it
 

@@ -37,7 +37,7 @@ pytest.importorskip("ipykernel", reason="the instructor extra (ipykernel) is not
 
 from conftest import KIT  # noqa: E402
 
-from grading.notebook import curriculum_modules, fill_answers, read_notebook, write_notebook  # noqa: E402
+from grading.notebooks.course import curriculum_modules, fill_answers, read_notebook, write_notebook  # noqa: E402
 
 pytestmark = pytest.mark.slow  # minutes: `pytest tests --slow` (CI) runs it
 
@@ -85,12 +85,12 @@ def _nbgrader(label: str, course: Path, env: dict, *args: str) -> subprocess.Com
 
 
 def _pytest_side(work: Path, env: dict, out: dict) -> None:
-    """`pytest checks` (through grading.batch) on the same code, as folders."""
+    """`pytest checks` (through grading.engine.batch) on the same code, as folders."""
     try:
         extra = ["--", "--lang", LANG, "--timeout-scale", str(SCALE)]
         checks = ",".join(f"checks/test_{m}.py" for m in MODULES)
         target = work / "pytest-reference.json"
-        _run("pytest: solutions + stubs", [sys.executable, "-m", "grading.batch", str(target), checks,
+        _run("pytest: solutions + stubs", [sys.executable, "-m", "grading.engine.batch", str(target), checks,
                                            str(KIT / "solutions"), str(KIT / "exercises"), *extra], KIT, env)
         payload = json.loads(target.read_text(encoding="utf-8"))
         out["solution"] = payload[str(KIT / "solutions")]
@@ -103,7 +103,7 @@ def _pytest_side(work: Path, env: dict, out: dict) -> None:
             shutil.copytree(KIT / "solutions", root, ignore=shutil.ignore_patterns("__pycache__"))
             shutil.copy(mutant, root / f"{module}.py")
             target = work / f"pytest-mutant-{module}.json"
-            _run("pytest: mutants", [sys.executable, "-m", "grading.batch", str(target), f"checks/test_{module}.py",
+            _run("pytest: mutants", [sys.executable, "-m", "grading.engine.batch", str(target), f"checks/test_{module}.py",
                                      str(root), *extra], KIT, env)
             out[("mutant", module)] = json.loads(target.read_text(encoding="utf-8"))[str(root)]
     except BaseException as exc:  # noqa: BLE001 - reported by the tests that need it

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT
-from grading import release
+from grading.publish import release
 
 TOTAL = 148
 

@@ -1,4 +1,4 @@
-"""Snapshots (grading/snapshot.py): the reference's recorded answers replace solutions/.
+"""Snapshots (grading/snapshots/calls.py): the reference's recorded answers replace solutions/.
 
 * The committed snapshots are current (like `tocha sync --check`).
 * Every submission in tests/submissions/, the stubs and the solutions get the same status per
@@ -23,8 +23,10 @@ import torch
 from torch import nn
 
 from conftest import KIT
-from grading import snapcodec, snapshot, snaprun
-from grading.roots import ImplementationRoot
+from grading.snapshots import codec as snapcodec
+from grading.snapshots import calls as snapshot
+from grading.snapshots import command as snaprun
+from grading.engine.roots import ImplementationRoot
 from grading.verdict import CheckFailed
 from test_mutants import _ONLY, MUTANTS, expected_of
 

