@@ -6,7 +6,9 @@ language is chosen only when a person reads them.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import os
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grading.text import LANGS, SEED_NOTE, STATUS, Text
@@ -209,11 +211,28 @@ def gradescope(results: list[CheckResult], lang: str, execution_time: float) -> 
     }
 
 
-def write_json(path: Path, payload: dict) -> None:
-    path = Path(path)
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write aside, then rename; with the permissions a plain open() gives (mkstemp's are 0600:
+    a teacher's spreadsheet, a shared folder or an LMS upload must be able to read them)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-def record_dict(r: CheckResult) -> dict:
-    return asdict(r)
+def write_json(path: Path, payload, indent: int | None = 2) -> None:
+    """The one way the kit writes a JSON file: whole or not at all (a reader never sees half of it)."""
+    atomic_write(Path(path), json.dumps(payload, indent=indent, ensure_ascii=False) + "\n")
+

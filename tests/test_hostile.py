@@ -351,3 +351,48 @@ def test_guard_accepts_torch_compile():
     model(torch.ones(2)).sum().backward()
     optimizer.step()
     assert g.changed() == []
+
+
+def test_a_module_handing_out_the_reference_is_cheating(tmp_path):
+    """An alias of the reference's own function (here through a module __getattr__) runs no code of
+    the submission, so the guard at the reference's entry sees only the check: what the module
+    hands a check is looked at instead (12 of ex03's 20 points before)."""
+    impl = tmp_path / "impl"
+    shutil.copytree(KIT / "solutions", impl, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(HOSTILE / "_alias_ex03.py", impl / "ex03_training.py")
+    out = tmp_path / "out.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(KIT / "checks" / "test_ex03_training.py"),
+                           "--impl", str(impl), "--score-json", str(out), "-p", "no:cacheprovider", "-q"],
+                          cwd=KIT, capture_output=True, text=True, timeout=300, env=_env())
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == 0 and proc.returncode != 0, proc.stdout[-3000:]
+    cheated = {t["tags"][1] for t in results["tests"] if t["tags"][2] == "cheated"}
+    assert cheated == {"train_epoch", "fit", "train_bgd", "linear_regression_gd"}, proc.stdout[-3000:]
+    assert all("reference's own" in t["output"] for t in results["tests"] if t["tags"][2] == "cheated")
+
+
+def test_what_counts_as_the_reference_s_own(monkeypatch):
+    """Partials, methods, subclasses and instances of the reference's objects count; the
+    submission's own objects, and the check's sanctioned swaps, do not."""
+    import functools
+    import types
+
+    from grading.sandbox import containment
+
+    monkeypatch.setattr(containment, "_C", containment._Context())  # this process's containment stays off
+    containment.configure(KIT / "exercises", "_tocha_impl_x", KIT / "solutions", "_tocha_ref_x", [KIT / "checks"])
+    ref = types.ModuleType("_tocha_ref_x.ex03_training")
+    exec("def fit(a, b=1):\n    return a\nclass Net:\n    def __call__(self, x):\n        return x\n", ref.__dict__)
+    own = types.ModuleType("_tocha_impl_x.ex03_training")
+    exec("def fit(a):\n    return a\nclass Net:\n    pass\n", own.__dict__)
+    Sub = type("Sub", (ref.Net,), {})
+    for value in (ref.fit, functools.partial(ref.fit, b=2), functools.partial(functools.partial(ref.fit)),
+                  ref.Net, Sub, ref.Net(), ref.Net().__call__):
+        assert containment.borrowed(value) is not None, value
+    for value in (own.fit, own.Net, functools.partial(own.fit), len, 3, "text", None):
+        assert containment.borrowed(value) is None, value
+    containment.begin_check(sanctioned={("ex03_training", "fit")})
+    assert containment.refuse_borrowed(ref.fit) is ref.fit
+    with pytest.raises(containment.Refused):
+        containment.refuse_borrowed(ref.Net)
+    containment.begin_check()  # what was noted is not left for another test

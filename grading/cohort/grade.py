@@ -29,15 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from grading.cohort import outputs as classout
 from grading import results as res
+from grading.cohort import outputs as classout
+from grading.cohort.intake import Prepared, list_entries, prepare
 from grading.cohort.outputs import Ledger, Row
 from grading.cohort.pool import Fatal, Outcome, Pool
+from grading.cohort.progress import Progress, duration
+from grading.curriculum import CHECKS_DIR, discover, module_names, resolve_modules
 from grading.data import KIT_ROOT
 from grading.engine.cache import PACKAGE, PLUGIN, engine_files
-from grading.cohort.intake import Prepared, list_entries, prepare
-from grading.curriculum import CHECKS_DIR, discover, module_names, resolve_modules
-from grading.cohort.progress import Progress, duration
 from grading.text import Text, default_lang
 
 WORK = ".tocha-grade"  # the jobs' logs, inside DIR (submissions are staged elsewhere: nothing in
@@ -271,7 +271,7 @@ class _Run:
             status = prepared.status_text()
             if prepared.problems:
                 payload["output"] += " · " + status.get(self.lang)
-            classout.write_json(result, payload)
+            res.write_json(result, payload)
             classout.write_feedback(self.out, outcome.student, payload, self.lang, self.curriculum, self.modules)
             row = classout.scored_row(records, status, prepared.digest, prepared.gradable,
                                       sum(r.duration for r in records), outcome.elapsed_s)

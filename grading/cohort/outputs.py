@@ -22,41 +22,15 @@ import datetime as dt
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grading import results as res
+from grading.results import atomic_write, write_json
 from grading.text import Text
 
 SCHEMA = "tocha/grade/v1"
 LEDGER = "grade.json"
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write aside, then rename; with the permissions a plain open() gives (mkstemp's are 0600:
-    a teacher's spreadsheet, a shared folder or an LMS upload must be able to read them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, payload) -> None:
-    atomic_write(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 @dataclass

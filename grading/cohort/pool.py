@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from grading.processes import stop
 from grading.text import Text
 
 STARTUP_S = 600.0          # importing torch and collecting the checks, on a slow, busy machine
@@ -103,11 +103,7 @@ class _Job:
             return ""
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+        stop(self.proc)
 
     def close(self, wait_s: float = 5.0) -> None:
         try:

@@ -4,7 +4,8 @@ It reads what `tocha grade` wrote (DIR/results/<student>.json and, when there, D
 for the students who could not be graded), computes the numbers with grading/cohort/stats.py (the
 same ones as DIR/class.json) and draws them: score histogram, pass rate per module and item, the
 ten most common mistakes with the item they belong to, and the students' table. Figures are
-matplotlib PNGs embedded in the page; the look is the student report's (grading/student/report.py).
+matplotlib PNGs embedded in the page; the look is the student report's (grading/templates/:
+report.html, report.css), plus class_report.css and the table-sorting class_report.js.
 """
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import json
 import sys
 from pathlib import Path
 
+from grading import templates
 from grading.cohort.outputs import Ledger
 from grading.cohort.stats import summarize
-from grading.student.report import CSS, _badge, _bar, _inline
+from grading.student.report import _badge, _bar, _inline, page
 from grading.text import Text, default_lang
 
 TITLE = Text("tocha — class report", "tocha — relatório da turma")
@@ -72,22 +74,6 @@ NO_RESULTS = Text("no results in {folder}: expected {folder}/results/<student>.j
 WROTE = Text("wrote {path}: open it in a browser ({url})", "{path} gravado: abra-o no navegador ({url})")
 FOOTER = Text("tocha class-report · the same numbers are in class.json for other tools.",
               "tocha class-report · os mesmos números estão em class.json para outras ferramentas.")
-
-CLASS_CSS = """
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:14px 0}
-.cards .card{margin:0}
-.num{font-size:28px;font-weight:700;font-variant-numeric:tabular-nums}
-.label{color:#5b6472;font-size:13px}
-td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-th.n{text-align:right}
-td.rate{white-space:nowrap}
-td.rate .bar{display:inline-block;vertical-align:middle;width:110px;margin-right:8px}
-td.stud{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:break-word;min-width:8ch}
-td .hint.small{font-size:13.5px;line-height:1.45;margin-bottom:4px}
-td.fix{font-size:13px;color:#5b6472}
-table.students td,table.students th{padding:6px 10px}
-.bad-row td{background:#fff8f7}
-"""
 
 
 def png(fig) -> str:
@@ -170,10 +156,7 @@ def build_html(stats: dict, folder: str, lang: str, when: str | None = None) -> 
     t = lambda text: html.escape(text.get(lang))  # noqa: E731
     meta = META.format(folder=folder, when=when, graded=stats["graded"], students=stats["students"],
                        points=stats["max_score"], lang=lang).get(lang)
-    out = [f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f'<title>{t(TITLE)}</title><style>{CSS}{CLASS_CSS}</style></head><body><main>',
-           f'<h1>{t(TITLE)}</h1>',
+    out = [f'<h1>{t(TITLE)}</h1>',
            f'<div class="meta">{html.escape(meta)}</div>']
     cards = [(f'{stats["students"]}', STUDENTS_WORD.get(lang)),
              (f'{score["mean_percent"]:.0f} %', MEAN.get(lang)), (f'{score["median_percent"]:.0f} %', MEDIAN.get(lang)),
@@ -229,8 +212,8 @@ def build_html(stats: dict, folder: str, lang: str, when: str | None = None) -> 
         out.append("</table>")
 
     out.append(students_html(stats, lang))
-    out.append(f'<footer>{t(FOOTER)}</footer></main></body></html>')
-    return "\n".join(out)
+    style = templates.render("report.css") + "\n" + templates.render("class_report.css")  # the student report's, and more
+    return page(lang, t(TITLE), style, out, t(FOOTER))
 
 
 def _fix_text(row: dict, lang: str) -> str:
@@ -245,7 +228,7 @@ def _fix_text(row: dict, lang: str) -> str:
 
 
 def students_html(stats: dict, lang: str) -> str:
-    """The students' table, sortable by any column with a click (a few lines of inline script)."""
+    """The students' table, sortable by any column with a click (templates/class_report.js, inline)."""
     modules = [m["module"] for m in stats["modules"]]
     t = lambda text: html.escape(text.get(lang))  # noqa: E731
     head = (f'<tr><th data-sort="text">{t(STUDENT)}</th>'
@@ -263,23 +246,9 @@ def students_html(stats: dict, lang: str) -> str:
                     + ('<td class="n">–</td><td class="n">–</td>' if bad else
                        f'<td class="n"><b>{r["total"]}</b>/{r["max_score"]}</td><td class="n">{r["percent"]:.0f}</td>')
                     + f'<td class="fix">{last}</td></tr>')
+    script = templates.render("class_report.js")
     return (f'<h2>{t(STUDENTS_TITLE)}</h2><p class="note">{t(SORT_NOTE)}</p><table class="students" id="students">'
-            f'<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table><script>{SORT_SCRIPT}</script>')
-
-
-SORT_SCRIPT = """
-document.querySelectorAll('#students th[data-sort]').forEach(function (th, col) {
-  th.style.cursor = 'pointer';
-  th.addEventListener('click', function () {
-    var body = th.closest('table').tBodies[0], num = th.dataset.sort === 'num';
-    var down = th.dataset.dir !== 'down'; th.dataset.dir = down ? 'down' : 'up';
-    var key = function (tr) { var v = tr.cells[col].textContent.trim(); return num ? (parseFloat(v) || 0) : v.toLowerCase(); };
-    Array.from(body.rows).sort(function (a, b) {
-      var x = key(a), y = key(b); var c = x < y ? -1 : x > y ? 1 : 0; return (num && down) ? -c : (down ? c : -c);
-    }).forEach(function (tr) { body.appendChild(tr); });
-  });
-});
-"""
+            f'<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table><script>\n{script}</script>')
 
 
 def load_class(folder: Path, lang: str | None = None) -> tuple[dict[str, dict], dict[str, str]]:

@@ -94,8 +94,34 @@ def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
         payload = results.get(student)
         if _graded(payload):
             parsed[student] = parse_results(payload, lang or payload_lang(payload), curriculum)
+    modules = _graded_items(parsed, curriculum)
+    item_rows, mistakes = _item_rows(parsed, modules)
+    rows, percents, module_totals = _student_rows(students, parsed, statuses, list(modules))
+    return {
+        "schema": SCHEMA,
+        "students": len(students),
+        "graded": len(parsed),
+        "not_graded": [r["student"] for r in rows if r["student"] not in parsed],
+        "max_score": max((r["max_score"] for r in rows), default=0),
+        "score": {
+            "mean_percent": round(statistics.fmean(percents), 1) if percents else 0.0,
+            "median_percent": round(statistics.median(percents), 1) if percents else 0.0,
+            "min_percent": min(percents, default=0.0),
+            "max_percent": max(percents, default=0.0),
+            "full_marks": sum(1 for r in rows if r["student"] in parsed and r["max_score"]
+                              and r["total"] == r["max_score"]),
+            "histogram": histogram(percents),
+        },
+        "modules": _module_rows(module_totals, item_rows),
+        "items": item_rows,
+        "mistakes": mistakes,
+        "rows": rows,
+    }
 
-    # module and item order: the curriculum's, then anything else in the order first seen
+
+def _graded_items(parsed: dict[str, dict], curriculum: dict) -> dict[str, dict[str, int]]:
+    """{module: {item: points}} of what anybody was graded on: the curriculum's order, then
+    anything else in the order first seen."""
     modules: dict[str, dict[str, int]] = {}
     for by_module in parsed.values():
         for module, result in by_module.items():
@@ -104,11 +130,15 @@ def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
                 if i.status != "skipped":
                     items[i.item] = max(items.get(i.item, 0), i.possible)
     order = [m for m in curriculum if m in modules] + sorted(m for m in modules if m not in curriculum)
-    index = {s: {(m, i.item): i for m, r in by_module.items() for i in r.items} for s, by_module in parsed.items()}
+    return {m: modules[m] for m in order}
 
+
+def _item_rows(parsed: dict[str, dict], modules: dict[str, dict[str, int]]) -> tuple[list, list]:
+    """One row per item (pass rate, mean score, its mistakes) and the class's mistakes, most common first."""
+    index = {s: {(m, i.item): i for m, r in by_module.items() for i in r.items} for s, by_module in parsed.items()}
     item_rows, mistakes = [], []
-    for module in order:
-        for item, possible in modules[module].items():
+    for module, items in modules.items():
+        for item, possible in items.items():
             passed = not_started = graded = 0
             earned_sum = 0
             groups: dict[tuple[str, str], dict] = {}
@@ -141,7 +171,12 @@ def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
                 "hints": [{k: h[k] for k in ("status", "hint", "students", "checks")} for h in hints],
             })
     mistakes.sort(key=lambda h: (-h["students"], h["module"], h["item"], h["hint"]))
+    return item_rows, mistakes
 
+
+def _student_rows(students: list[str], parsed: dict[str, dict], statuses: dict[str, str],
+                  order: list[str]) -> tuple[list, list, dict]:
+    """Every student's row, the graded students' percents, and each module's (earned, possible) pairs."""
     rows, percents = [], []
     module_totals: dict[str, list[tuple[int, int]]] = {m: [] for m in order}
     for student in students:
@@ -175,10 +210,13 @@ def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
                      "max_score": possible, "percent": _percent(total, possible),
                      "items_passed": items_passed, "items": items, "to_fix": to_fix,
                      "not_started": not_started})
+    return rows, percents, module_totals
 
+
+def _module_rows(module_totals: dict[str, list[tuple[int, int]]], item_rows: list[dict]) -> list[dict]:
+    """One row per module: how many students got full marks, the mean score."""
     module_rows = []
-    for module in order:
-        scores = module_totals[module]
+    for module, scores in module_totals.items():
         full = sum(1 for earned, possible in scores if possible and earned == possible)
         module_rows.append({
             "module": module, "max_score": max((p for _, p in scores), default=0), "students": len(scores),
@@ -186,25 +224,5 @@ def summarize(results: dict[str, dict], statuses: dict[str, str] | None = None,
             "mean_score": round(statistics.fmean(e for e, _ in scores), 2) if scores else 0.0,
             "items": sum(1 for i in item_rows if i["module"] == module),
         })
-
-    return {
-        "schema": SCHEMA,
-        "students": len(students),
-        "graded": len(parsed),
-        "not_graded": [r["student"] for r in rows if r["student"] not in parsed],
-        "max_score": max((r["max_score"] for r in rows), default=0),
-        "score": {
-            "mean_percent": round(statistics.fmean(percents), 1) if percents else 0.0,
-            "median_percent": round(statistics.median(percents), 1) if percents else 0.0,
-            "min_percent": min(percents, default=0.0),
-            "max_percent": max(percents, default=0.0),
-            "full_marks": sum(1 for r in rows if r["student"] in parsed and r["max_score"]
-                              and r["total"] == r["max_score"]),
-            "histogram": histogram(percents),
-        },
-        "modules": module_rows,
-        "items": item_rows,
-        "mistakes": mistakes,
-        "rows": rows,
-    }
+    return module_rows
 

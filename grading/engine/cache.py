@@ -13,11 +13,11 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from grading.curriculum import ModuleResult
 from grading.data import resolve_root
+from grading.results import write_json
 
 PACKAGE = Path(__file__).resolve().parent.parent  # grading/
 PLUGIN = PACKAGE / "engine" / "plugin.py"
@@ -120,14 +120,9 @@ def load_cache(impl: Path, lang: str) -> dict[str, ModuleResult]:
 def save_cache(impl: Path, fresh: dict[str, ModuleResult]) -> None:
     path = _cache_file(impl)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         cached = load_cache(impl, "en")
         cached.update(fresh)
-        payload = {"impl": str(impl), "modules": {m: r.to_dict() for m, r in cached.items()}}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, ensure_ascii=False)
-        os.replace(tmp, path)
+        write_json(path, {"impl": str(impl), "modules": {m: r.to_dict() for m, r in cached.items()}}, indent=None)
     except OSError:
         pass  # a cache that cannot be written only costs time
 

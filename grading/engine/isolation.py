@@ -40,18 +40,15 @@ import warnings
 from pathlib import Path
 
 import pytest
-from _pytest.reports import TestReport
-from _pytest.runner import runtestprotocol
 
-from grading.sandbox import containment
-
+from grading import notices, pytest_private
 from grading.engine import hung, threads
 from grading.engine import session as shared
-
-from grading import notices
-from grading.engine.roots import IMPORT_HOOKS
-from grading.text import TIMED_OUT, Text, tag
 from grading.engine.outcome import classify
+from grading.engine.roots import IMPORT_HOOKS
+from grading.processes import kill_group
+from grading.sandbox import containment
+from grading.text import TIMED_OUT, Text, tag
 from grading.verdict import OUTPUT_LIMIT, STATUSES
 
 # Taken before any submission code can replace them.
@@ -136,8 +133,7 @@ def _run_items(session, items, graded_files, following, done) -> None:
             if item.path in done:
                 continue
             done.add(item.path)
-            if session._setupstate.stack:
-                session._setupstate.teardown_exact(None)
+            pytest_private.finish_open_fixtures(session)
             _Module(session, [i for i in items if i.path == item.path]).run()
         else:
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=following[id(item)])
@@ -354,7 +350,7 @@ class _Module:
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         keywords = {k: 1 for k in item.keywords}
         for p in phases or []:
-            report = TestReport(item.nodeid, item.location, keywords, p["outcome"], p["longrepr"], p["when"],
+            report = pytest.TestReport(item.nodeid, item.location, keywords, p["outcome"], p["longrepr"], p["when"],
                                 sections=p["sections"], duration=p["duration"], start=0.0, stop=p["duration"],
                                 user_properties=list(item.user_properties),
                                 tocha_status=verdict[0] if verdict is not None else None)
@@ -483,13 +479,8 @@ _REAPED: dict[int, int | None] = {}  # workers already waited for, by pid (never
 
 
 def _kill_group(pid: int) -> None:
-    if pid in _REAPED:
-        return
-    for kill in (_killpg, _kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
+    if pid not in _REAPED:  # a reaped pid may already name another process
+        kill_group(pid)
 
 
 def _exited(pid: int) -> bool:
@@ -610,19 +601,15 @@ def _fresh_capture(config) -> int:
     captures output, what the worker writes between checks (a thread that keeps printing) goes
     nowhere instead of to the terminal. Returns a descriptor for the worker's own complaints."""
     complaints = os.dup(2)
-    capman = config.pluginmanager.getplugin("capturemanager")
-    if capman is None or capman._global_capturing is None:
+    method = pytest_private.capture_method(config)
+    if method is None:
         return complaints
-    from _pytest.capture import _get_multicapture
-
-    if capman._method != "no":
+    if method != "no":
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
         os.close(null)
-    capman._global_capturing = _get_multicapture(capman._method)
-    capman._global_capturing.start_capturing()
-    capman._global_capturing.suspend_capturing()
+    pytest_private.restart_capture(config)
     return complaints
 
 
@@ -685,7 +672,7 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
             reports = []
             try:
                 with hung.limit(item):
-                    reports = runtestprotocol(item, log=False, nextitem=nextitem)
+                    reports = pytest_private.runtestprotocol(item, log=False, nextitem=nextitem)
             except BaseException as exc:  # KeyboardInterrupt, pytest.exit, a timeout outside the check
                 broken = exc
             found = [shared.record_wire(r) for r in records[before:]]

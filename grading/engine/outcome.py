@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import errno
 import linecache
+import sys
 import traceback
 from pathlib import Path
+
+import pytest
 
 from grading import notices
 from grading.sandbox import containment
@@ -21,17 +24,15 @@ _OUTCOMES = {"Skipped": "pytest.skip()", "Failed": "pytest.fail()", "XFailed": "
 
 
 def _is_outcome(exc: BaseException) -> bool:
-    from _pytest.outcomes import Exit, OutcomeException
-
-    return isinstance(exc, (OutcomeException, Exit)) and type(exc).__name__ in _OUTCOMES
+    public = (pytest.skip.Exception, pytest.fail.Exception, pytest.xfail.Exception, pytest.exit.Exception)
+    return isinstance(exc, public) and type(exc).__name__ in _OUTCOMES
 
 
 def _engine_dirs() -> tuple[str, ...]:
-    import _pytest
     import pluggy
-    import pytest
 
-    return tuple(str(Path(m.__file__).resolve().parent) for m in (_pytest, pluggy)) + (
+    internals = sys.modules[pytest.Item.__module__]  # pytest's implementation package (_pytest)
+    return tuple(str(Path(m.__file__).resolve().parent) for m in (internals, pluggy)) + (
         str(Path(pytest.__file__).resolve().parent), str(Path(__file__).resolve().parents[1]))  # grading/
 
 

@@ -20,13 +20,18 @@ import pytest
 # timeout with spinning threads, 7 s with sleeping ones.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from grading.sandbox import guard as _guard  # noqa: E402
-from grading.engine import isolation, threads  # noqa: E402
+from grading import pytest_private  # noqa: E402
 from grading import results as res  # noqa: E402
-from grading.engine.roots import ImplementationRoot  # noqa: E402
-from grading.engine.session import (DEFAULT_MODULE_TIMEOUT_S, DEFAULT_TIMEOUT_S, META, PARTIAL, PRINTS, RECORDS, TIMEOUT, baseline, baseline_now, add_record, check_key, contain, detailed, device_of, item_timeout, known_device, lang_of, module_of, new_record, reference_mode, resolve_root, seed_of)  # noqa: E402
-from grading.text import STATUS, TITLE_LINE, tag  # noqa: E402
+from grading.engine import isolation, threads  # noqa: E402
 from grading.engine.outcome import classify, traceback_text  # noqa: E402
+from grading.engine.roots import ImplementationRoot  # noqa: E402
+from grading.engine.session import (DEFAULT_MODULE_TIMEOUT_S, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_S,  # noqa: E402
+                                    META, PARTIAL, PRINTS, RECORDS, TIMEOUT, add_record, baseline,
+                                    baseline_now, check_key, contain, detailed, device_of, item_timeout,
+                                    known_device, lang_of, module_of, new_record, reference_mode,
+                                    resolve_root, seed_of)
+from grading.sandbox import guard as _guard  # noqa: E402
+from grading.text import STATUS, TITLE_LINE, tag  # noqa: E402
 from grading.verdict import CheckFailed  # noqa: E402
 
 
@@ -64,6 +69,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "item(name, points=1, timeout=None): a graded check of one curriculum item")
     config.addinivalue_line("markers", "with_reference(*items): the check swaps the reference's implementation of "
                                        "these items into the submission (its row says so when the student's fail)")
+    config.addinivalue_line("markers", "timeout(seconds): this check's time limit (the grader times every check itself)")
+    _one_timer(config)
     config.stash[RECORDS] = []
     config.stash[META] = {"started": time.perf_counter()}
     from grading.sandbox import containment
@@ -92,6 +99,26 @@ def pytest_make_parametrize_id(config, val, argname):
 
 # ---------------------------------------------------------------- timeouts
 
+def _one_timer(config) -> None:
+    """The grader times every check itself (grading/engine/hung.py: the first timeout names the
+    function that hung and shortens its later calls; a worker that never returns to Python is
+    killed by the parent), so pytest-timeout is not a dependency. Where it is installed anyway,
+    its timer would fight the grader's over SIGALRM: it is switched off, and its `--timeout` and
+    `timeout` ini value become the grader's default time per check."""
+    other = config.pluginmanager.get_plugin("timeout")
+    if other is None:
+        return
+    seconds = config.getoption("timeout", None)
+    if seconds is None:
+        try:
+            seconds = config.getini("timeout")
+        except (ValueError, KeyError):
+            seconds = None
+    if seconds:
+        config.stash[DEFAULT_TIMEOUT] = float(seconds)
+    config.pluginmanager.unregister(other)
+
+
 def pytest_collection_modifyitems(session, config, items):
     scale = config.getoption("--timeout-scale")
     for item in items:
@@ -100,7 +127,7 @@ def pytest_collection_modifyitems(session, config, items):
             continue
         explicit = item.get_closest_marker("timeout")
         seconds = (explicit.args[0] if explicit is not None and explicit.args else None) \
-            or marker.kwargs.get("timeout") or DEFAULT_TIMEOUT_S
+            or marker.kwargs.get("timeout") or config.stash.get(DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_S)
         item.stash[TIMEOUT] = float(seconds) * scale
 
 
@@ -237,8 +264,6 @@ def pytest_runtest_makereport(item, call):
     marker = item.get_closest_marker("item")
     if marker is None or not (call.when == "call" or (call.when == "setup" and call.excinfo is not None)):
         return None
-    from _pytest.reports import TestReport
-
     from grading import notices
 
     active = _guard.active()
@@ -275,9 +300,9 @@ def pytest_runtest_makereport(item, call):
         outcome, longrepr = "failed", f"{tag(status, lang)} {record.text(lang)}"
         if status == "error" and excinfo is not None and not replaced and not isinstance(excinfo.value, CheckFailed):
             longrepr += "\n\n" + traceback_text(excinfo.value, excinfo.tb, root, Path(str(item.path)))
-    sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
+    sections = [(f"Captured {key} {when}", content) for when, key, content in pytest_private.captured_sections(item)]
     add_record(item.config, record)
-    return TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), outcome, longrepr, call.when,
+    return pytest.TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), outcome, longrepr, call.when,
                       sections, call.duration, call.start, call.stop, user_properties=item.user_properties,
                       tocha_status=status)
 
@@ -303,7 +328,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     device = known_device(config) or device_of(config)
     terminalreporter.write_sep("=", res.TITLE.get(lang))
     terminalreporter.write_line(TITLE_LINE.format(impl=impl, device=device, lang=lang).get(lang))
-    for line in res.score_table(records, lang, terminalreporter._tw.fullwidth, detail=detailed(config)):
+    for line in res.score_table(records, lang, config.get_terminal_writer().fullwidth, detail=detailed(config)):
         terminalreporter.write_line(line)
     if reference_mode(config) == "replay":
         from grading.snapshots import calls as snapshot  # not at import: torch loads only when checks run

@@ -130,4 +130,9 @@ class ImplementationRoot:
         mod = self.module(module)
         if not hasattr(mod, name):
             raise CheckFailed(MISSING_NAME.format(name=name, module=module), "error")
-        return getattr(mod, name)
+        value = getattr(mod, name)
+        if self.role == "impl":
+            from grading.sandbox import containment
+
+            containment.refuse_borrowed(value)
+        return value

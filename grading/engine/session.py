@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from grading.engine import threads
-from grading import results as res
 from grading import data
+from grading import results as res
+from grading.engine import threads
 from grading.text import default_lang
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MODULE_TIMEOUT_S = 300.0
 RECORDS = pytest.StashKey[list]()
+DEFAULT_TIMEOUT = pytest.StashKey[float]()  # a teacher's --timeout / timeout ini, where pytest-timeout is installed
 META = pytest.StashKey[dict]()
 TIMEOUT = pytest.StashKey[float]()
 PARTIAL = pytest.StashKey[set]()  # modules some of whose checks were deselected

@@ -1,16 +1,17 @@
 """`tocha classroom50 OUTDIR [--assignment SLUG]`: a Classroom 50 per-assignment autograder.
 
 OUTDIR goes to `CLASSROOM/autograders/SLUG/` in the teacher's classroom50 repository. It holds
-`autograder.py` and the grader kit (grading/publish/grader.py: engine, checks, recorded snapshots,
-data; no solutions, since the bundle is served publicly). The runner calls `python autograder.py`
-with no arguments from the student's checkout; the script puts CPU-only torch and the kit in a
-fresh virtual environment (the whole job has 15 minutes, without a pip cache), then runs
-`python -m grading.publish.classroom50 run`, which grades the checkout and writes `./result.json` per the
-contract (ANCHORS.md): schema `classroom50/result/v1`, identity from the runner's environment,
-integer `score`/`max-score`, one row per graded item with its first hint as `output`, and no
-other top-level keys. It also writes `./release-body.md` (a student could commit a forged one,
-which the runner would publish) and exits 0 whenever it graded; non-zero means the grader itself
-failed (the runner reports an error instead of a score).
+`autograder.py` (grading/templates/classroom50_autograder.py.tmpl, filled in) and the grader kit
+(grading/publish/grader.py: engine, checks, recorded snapshots, data; no solutions, since the
+bundle is served publicly). The runner calls `python autograder.py` with no arguments from the
+student's checkout; the script puts CPU-only torch and the kit in a fresh virtual environment
+(the whole job has 15 minutes, without a pip cache), then runs
+`python -m grading.publish.classroom50 run`, which grades the checkout and writes `./result.json`
+per the contract (ANCHORS.md): schema `classroom50/result/v1`, identity from the runner's
+environment, integer `score`/`max-score`, one row per graded item with its first hint as `output`,
+and no other top-level keys. It also writes `./release-body.md` (a student could commit a forged
+one, which the runner would publish) and exits 0 whenever it graded; non-zero means the grader
+itself failed (the runner reports an error instead of a score).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grading import templates
 from grading.publish.grader import (PYTORCH_CPU_INDEX, Graded, add_package_options, copy_grader_kit, grade_as_configured,
                         kit_requirement, package_settings, pinned_versions, problems_text, run_arguments,
                         verify_grader_kit)
@@ -43,54 +45,6 @@ WROTE = Text("wrote {path}: put its contents in CLASSROOM/autograders/{slug}/ of
              "({size:.1f} MB as a bundle).",
              "gravou {path}: coloque o conteúdo em CLASSROOM/autograders/{slug}/ do seu repositório classroom50 "
              "({size:.1f} MB como pacote).")
-
-AUTOGRADER_PY = '''"""tocha autograder for Classroom 50 (written by `tocha classroom50`; assignment @SLUG@).
-
-The runner calls `python autograder.py` from the student's checkout. This installs CPU-only torch
-and the grader kit next to it (kit/: checks and recorded snapshots, no solutions) into a fresh
-virtual environment, then grades the checkout into ./result.json and ./release-body.md.
-TOCHA_PYTHON names an interpreter that already has them (the kit's own tests), skipping the install.
-"""
-import os
-import subprocess
-import sys
-import tempfile
-import venv
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
-KIT = HERE / "kit"
-CPU_INDEX = "@CPU_INDEX@"
-PINS = ["torch==@TORCH@", "torchvision==@TORCHVISION@"]
-
-
-def install() -> str:
-    """A virtual environment with CPU torch and the kit: its interpreter."""
-    where = Path(os.environ.get("RUNNER_TEMP") or tempfile.mkdtemp()) / "tocha-venv"
-    venv.create(where, with_pip=True)
-    python = str(where / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
-    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run(pip + ["--index-url", CPU_INDEX, *PINS], check=True)
-    subprocess.run(pip + ["-e", str(KIT) + "@EXTRAS@"], check=True)
-    return python
-
-
-def main() -> int:
-    python = os.environ.get("TOCHA_PYTHON")
-    if not python:
-        try:
-            python = install()
-        except (OSError, subprocess.CalledProcessError) as exc:
-            print(f"::error::tocha autograder: installing torch and the kit failed: {exc}", file=sys.stderr)
-            return 1
-    checkout = os.getcwd()
-    return subprocess.run([python, "-m", "grading.publish.classroom50", "run", "--checkout", checkout, "--kit", str(KIT)],
-                          cwd=KIT).returncode
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-'''
 
 
 def identity(env=os.environ) -> dict[str, str]:
@@ -174,9 +128,9 @@ def run(checkout: Path, kit: Path, env=os.environ) -> int:
 def build(outdir: Path, slug: str, modules: list[str], lang: str, timeout_scale: float = 1.0) -> Path:
     versions = pinned_versions()
     config = {"grader": "classroom50", "assignment": slug, "lang": lang, "timeout_scale": timeout_scale, **versions}
-    script = (AUTOGRADER_PY.replace("@SLUG@", slug).replace("@CPU_INDEX@", PYTORCH_CPU_INDEX)
-              .replace("@TORCH@", versions["torch"]).replace("@TORCHVISION@", versions["torchvision"])
-              .replace("@EXTRAS@", kit_requirement("", modules)))
+    script = templates.render("classroom50_autograder.py.tmpl", SLUG=slug, CPU_INDEX=PYTORCH_CPU_INDEX,
+                              TORCH=versions["torch"], TORCHVISION=versions["torchvision"],
+                              EXTRAS=kit_requirement("", modules))
     with tempfile.TemporaryDirectory(prefix="tocha-classroom50-") as tmp:
         kit = copy_grader_kit(Path(tmp) / "kit", modules, config)
         verify_grader_kit(kit, modules, lang)  # nothing is written unless the solutions get full marks

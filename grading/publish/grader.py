@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grading.data import KIT_ROOT
+from grading import processes
 from grading.curriculum import discover
+from grading.data import KIT_ROOT
 from grading.text import Text
 
 CONFIG = "grader.json"
@@ -140,7 +140,7 @@ def grade_submission(submission: Path, work: Path, lang: str, modules: list[str]
            "--impl", str(prepared.root), "--reference", "snapshots", "--device", "cpu", "--lang", lang,
            "--timeout-scale", str(timeout_scale), "--score-json", str(out), "-p", "no:cacheprovider", "-q"]
     # the grader kit's folder is the working directory: its checks/ and grading/ are the ones imported
-    proc = subprocess.run(cmd, cwd=kit, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    proc = processes.run(cmd, cwd=kit, env=env, timeout=RUN_TIMEOUT_S)
     seconds = time.perf_counter() - started
     if proc.returncode in (0, 1) and out.is_file():
         return Graded(json.loads(out.read_text(encoding="utf-8")), prepared.problems, None, seconds)

@@ -2,7 +2,8 @@
 
 The zip holds `setup.sh` (run once, as root, to build the image: a Python with CPU-only torch and
 torchvision at the versions the snapshots were recorded with, then the grader kit) and
-`run_autograder` (run per submission), plus the grader kit (grading/publish/grader.py: engine, checks,
+`run_autograder` (run per submission), from grading/templates/gradescope_setup.sh and
+gradescope_run_autograder.sh, plus the grader kit (grading/publish/grader.py: engine, checks,
 recorded snapshots, data). `run_autograder` calls `python -m grading.publish.gradescope run`, which
 grades /autograder/submission (flat files or a student repository, as grading/cohort/intake.py finds
 them) and writes /autograder/results/results.json in Gradescope's form, with `visibility` and
@@ -21,6 +22,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from grading import templates
 from grading.publish.grader import (PYTORCH_CPU_INDEX, Graded, add_package_options, copy_grader_kit, grade_as_configured,
                         kit_requirement, package_settings, pinned_versions, problems_text, run_arguments,
                         verify_grader_kit)
@@ -30,38 +32,6 @@ VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 SUBMISSION_PROBLEMS = Text("About your submission:", "Sobre a sua entrega:")
 WROTE = Text("wrote {path} ({size:.1f} MB): upload it as the assignment's autograder (Configure Autograder → Zip file).",
              "gravou {path} ({size:.1f} MB): envie-o como autograder da tarefa (Configure Autograder → Zip file).")
-
-SETUP_SH = """#!/usr/bin/env bash
-# tocha autograder image (written by `tocha gradescope`). Gradescope runs this once, as root, on Ubuntu.
-set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-apt-get update
-apt-get install -y --no-install-recommends python3 python3-venv ca-certificates
-# uv brings the Python the snapshots were recorded with, whatever the image's own Python is
-python3 -m venv /autograder/uv
-/autograder/uv/bin/python -m pip install --quiet uv
-/autograder/uv/bin/uv venv --python @PYTHON@ /autograder/venv
-install() { /autograder/uv/bin/uv pip install --python /autograder/venv/bin/python "$@"; }
-# CPU wheels only: the grader has no GPU, and CUDA wheels are gigabytes
-install --index-url @CPU_INDEX@ "torch==@TORCH@" "torchvision==@TORCHVISION@"
-install -e "@KIT_REQUIREMENT@"
-# smoke test: an empty submission grades (every item reported, 0 points) against the snapshots
-mkdir -p /tmp/tocha-smoke/submission /tmp/tocha-smoke/results
-(cd "$SOURCE/kit" && /autograder/venv/bin/python -m grading.publish.gradescope run --root /tmp/tocha-smoke --kit "$SOURCE/kit")
-test -s /tmp/tocha-smoke/results/results.json
-rm -rf /tmp/tocha-smoke
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# tocha autograder (written by `tocha gradescope`). Gradescope runs this once per submission.
-# TOCHA_AUTOGRADER_ROOT replaces /autograder; TOCHA_PYTHON replaces the interpreter setup.sh made.
-ROOT="${TOCHA_AUTOGRADER_ROOT:-/autograder}"
-PY="${TOCHA_PYTHON:-/autograder/venv/bin/python}"
-KIT="$ROOT/source/kit"
-cd "$KIT" || exit 2
-exec "$PY" -m grading.publish.gradescope run --root "$ROOT" --kit "$KIT"
-"""
 
 
 def results_json(graded: Graded, lang: str, visibility: str = "visible", stdout_visibility: str = "hidden") -> dict:
@@ -100,15 +70,15 @@ def build(out: Path, modules: list[str], lang: str, visibility: str, stdout_visi
     python = ".".join(map(str, sys.version_info[:2]))
     config = {"grader": "gradescope", "lang": lang, "visibility": visibility, "stdout_visibility": stdout_visibility,
               "timeout_scale": timeout_scale, "python": python, **versions}
-    setup = (SETUP_SH.replace("@PYTHON@", python).replace("@CPU_INDEX@", PYTORCH_CPU_INDEX)
-             .replace("@TORCH@", versions["torch"]).replace("@TORCHVISION@", versions["torchvision"])
-             .replace("@KIT_REQUIREMENT@", kit_requirement("$SOURCE/kit", modules)))
+    setup = templates.render("gradescope_setup.sh", PYTHON=python, CPU_INDEX=PYTORCH_CPU_INDEX, TORCH=versions["torch"],
+                             TORCHVISION=versions["torchvision"], KIT_REQUIREMENT=kit_requirement("$SOURCE/kit", modules))
+    run_autograder = templates.render("gradescope_run_autograder.sh")
     with tempfile.TemporaryDirectory() as tmp:
         kit = copy_grader_kit(Path(tmp) / "kit", modules, config)
         verify_grader_kit(kit, modules, lang)
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, text in (("setup.sh", setup), ("run_autograder", RUN_AUTOGRADER)):
+            for name, text in (("setup.sh", setup), ("run_autograder", run_autograder)):
                 info = zipfile.ZipInfo(name)
                 info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -20,12 +20,10 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from grading.publish import workflow as classroom
-
-from grading.snapshots import command as snaprun
-
-from grading.publish import sync
 from grading.data import KIT_ROOT
+from grading.publish import sync
+from grading.publish import workflow as classroom
+from grading.snapshots import command as snaprun
 from grading.text import Text, default_lang
 
 MANIFEST = "tocha-manifest.json"

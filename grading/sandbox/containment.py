@@ -22,20 +22,30 @@ This is detection and refusal, not separation (the submission still shares the p
   to the submission, to the reference or to a check file decides; the submission's is allowed
   only for an item the check swapped in (its `with_reference` marker, or a
   `monkeypatch.setattr` made by the check's own code). A call from a thread the submission
-  started, or from any non-main Python thread, is cheating too.
+  started, or from any non-main Python thread, is cheating too;
+* what the submission's module hands a check (`refuse_borrowed`, from the roots' `get`) must not
+  be the reference's own function or class, nor a partial, method, subclass or instance of one:
+  an alias runs no code of the submission, so the guard above would see only the check calling.
 
 Every refusal that is cheating is reported to the grading process at once (`note`), so a
 submission that catches the exception or tampers afterwards cannot undo the verdict.
+
+What this does not stop, as long as the submission shares a process with the checks: reading
+values already in memory through module globals (a check's expected values, the replay's
+decoded answers) reached without the garbage collector or frames, frames reached through f_back
+from a frame some library handed over, and rewriting the guard's bytecode.
 """
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
 import sys
 import threading
+import types
 from pathlib import Path
 from typing import Callable
 
@@ -47,7 +57,7 @@ _get_ident, _main_thread = threading.get_ident, threading.main_thread
 
 DEFAULT_MEMORY_GIB = 4.0
 PROLOGUE = "__tocha_enter__"
-KINDS = ("reference", "files", "memory", "frames")  # the kinds that are cheating
+KINDS = ("reference", "borrowed", "files", "memory", "frames")  # the kinds that are cheating
 
 CHEATED = {
     "reference": Text(
@@ -55,6 +65,11 @@ CHEATED = {
         "its answers itself. No points for this check.",
         "seu código chamou `{what}` da referência durante a avaliação: uma entrega deve calcular suas "
         "respostas por conta própria. Nenhum ponto nesta verificação."),
+    "borrowed": Text(
+        "your module hands the checks the reference's own `{what}` (an alias, a module __getattr__, a "
+        "subclass or a partial of it) instead of code of its own. No points for this check.",
+        "seu módulo entrega às verificações o próprio `{what}` da referência (um apelido, um __getattr__ "
+        "de módulo, uma subclasse ou um partial dele) em vez de código próprio. Nenhum ponto nesta verificação."),
     "files": Text(
         "your code tried to read the grader's files ({what}) while it was being graded: the reference and "
         "its recorded answers are off limits. No points for this check.",
@@ -258,6 +273,43 @@ def guard_reference(module: str, name: str, frame) -> None:
         raise Refused("reference", name)
 
 
+def borrowed(value) -> tuple[str, str] | None:
+    """(module, name) of the reference's own function or class that `value` is (or is a partial, a
+    method, a subclass or an instance of), else None. Checked on everything the
+    submission's module hands a check: an alias runs no code of the submission, so the guard at the
+    reference's entry would see only the check calling it."""
+    for _ in range(16):  # partial(partial(...)), a bound method of a partial ...
+        inner = value.func if isinstance(value, functools.partial) else getattr(value, "__func__", None)
+        if inner is None or inner is value:
+            break
+        value = inner
+    if type(value).__name__ in _SNAPSHOT_WRAPPERS:
+        module, _, name = str(getattr(value, "_name", "?")).rpartition(".")
+        return module, name
+    if isinstance(value, types.FunctionType):
+        if _reference_module(value.__module__) or _kind_of_file(value.__code__.co_filename) == "ref":
+            return str(value.__module__).split(".")[-1], value.__name__
+        return None
+    classes = value.__mro__ if isinstance(value, type) else type(value).__mro__ if callable(value) else ()
+    return next(((str(cls.__module__).split(".")[-1], cls.__qualname__) for cls in classes
+                 if _reference_module(getattr(cls, "__module__", None))), None)
+
+
+def _reference_module(name) -> bool:
+    """A module name of the reference: its package alias, or the replay's stand-in classes."""
+    return isinstance(name, str) and (name.startswith(_C.ref_alias) or name == REPLAYED_CLASSES)
+
+
+def refuse_borrowed(value):
+    """`value`, unless it is the reference's own and the check did not swap it in itself (then
+    "cheated", noted at once)."""
+    found = borrowed(value)  # a replayed class knows its name, not its module: the name decides
+    if found is not None and found[1] not in {name for _, name in _C.sanctioned}:
+        note("borrowed", found[1])
+        raise Refused("borrowed", found[1])
+    return value
+
+
 def _make_enter(module: str) -> Callable[[str], None]:
     def __tocha_enter__(name: str) -> None:
         guard_reference(module, name, _getframe(2))
@@ -333,8 +385,10 @@ def install_reference_finder(alias: str, path: Path) -> None:
         sys.meta_path.insert(0, ReferenceFinder(alias, path))
 
 
-# What `ref.get` returns for a reference function while snapshots are replayed or recorded.
+# What `ref.get` returns for a reference function while snapshots are replayed or recorded, and the
+# module of the classes a replay stands in for the reference's (grading/snapshots/classes.py).
 _SNAPSHOT_WRAPPERS = ("_ReplayedFunction", "_RecordedFunction")
+REPLAYED_CLASSES = "tocha_snapshot"
 
 
 def sanction(value) -> None:
@@ -356,10 +410,11 @@ def sanction(value) -> None:
 
 def wrap_monkeypatch() -> None:
     """Make every `monkeypatch.setattr` of a check sanction the reference functions it swaps in."""
-    from _pytest import monkeypatch as _monkeypatch
+    import pytest
 
-    MonkeyPatch = _monkeypatch.MonkeyPatch
-    notset = getattr(_monkeypatch, "NOTSET", getattr(_monkeypatch, "notset", None))
+    from grading.pytest_private import MONKEYPATCH_NOTSET as notset
+
+    MonkeyPatch = pytest.MonkeyPatch
 
     if getattr(MonkeyPatch.setattr, "_tocha", False):
         return

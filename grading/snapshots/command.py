@@ -12,12 +12,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grading import processes
 from grading.data import KIT_ROOT
 from grading.text import Text, default_lang
 
@@ -65,8 +65,8 @@ def grade_batch(kit: Path, out: Path, check_file: str, roots: list[str], extra=(
     """{root: results payload}: `python -m grading.engine.batch` run from `kit`, hints in English; `env`
     adds variables to its environment (another machine's CPU kernels, say)."""
     cmd = [sys.executable, "-m", "grading.engine.batch", str(out), check_file, *roots, "--", *extra]
-    proc = subprocess.run(cmd, cwd=kit, capture_output=True, text=True, timeout=3600,
-                          env={**os.environ, "TOCHA_LANG": "en", **(env or {})})
+    proc = processes.run(cmd, cwd=kit, timeout=3600,
+                         env={**os.environ, "TOCHA_LANG": "en", **(env or {})})
     if proc.returncode != 0 or not out.exists():
         raise RuntimeError(f"{check_file}: grading did not run\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return json.loads(out.read_text(encoding="utf-8"))

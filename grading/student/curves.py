@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 from grading.data import KIT_ROOT
+from grading.processes import stop
 
 # item -> (module, x-axis label key). Items whose function returns a list of losses, or that
 # the worker can turn into one with a few calls.
@@ -215,12 +215,7 @@ def loss_curves(impl: Path, ref: Path, items: list[str], per_item_s: float = PER
                     curves[event["item"]] = event
                     current = None
         finally:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (OSError, AttributeError):  # AttributeError: no process groups (Windows)
-                    proc.kill()
-            proc.wait()
+            stop(proc)
         if current is None and all(i in curves for i in todo):
             break
         stuck = current if current is not None else next((i for i in todo if i not in curves), None)

@@ -2,7 +2,8 @@
 
 The page holds the score table, every item's first hint and its longer explanation, and for
 training items a plot of the student's loss curve against the reference's (matplotlib, embedded
-as PNG). Nothing on the page is fetched from elsewhere. matplotlib is imported here only.
+as PNG). Nothing on the page is fetched from elsewhere. matplotlib is imported here only. The page's
+frame and look are grading/templates/report.html and report.css (the class report uses them too).
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import re
 import sys
 from pathlib import Path
 
-from grading.student import explanations as ex
-from grading.student.curves import TRAINING_ITEMS, loss_curves
+from grading import templates
 from grading.curriculum import ModuleResult, resolve_modules
 from grading.data import resolve_root
+from grading.student import explanations as ex
+from grading.student.curves import TRAINING_ITEMS, loss_curves
 from grading.student.run import Where, next_item, results_for
 from grading.student.terminal import display_root, module_file
 from grading.text import STATUS, Text
@@ -76,45 +78,6 @@ WROTE = Text("wrote {path}: open it in a browser ({url})", "{path} gravado: abra
 
 COLS = ('<colgroup><col style="width:230px"><col style="width:70px"><col style="width:120px"><col></colgroup>')
 BADGE = {"passed": "ok", "failed": "bad", "error": "bad", "timed out": "warn", "not started": "todo", "skipped": "todo", "cheated": "bad"}
-
-CSS = """
-*{box-sizing:border-box}
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1d2430;
-  margin:0;background:#f4f5f7}
-main{max-width:980px;margin:0 auto;padding:28px 22px 60px}
-h1{font-size:26px;margin:0 0 4px}
-h2{font-size:19px;margin:34px 0 10px;display:flex;align-items:center;gap:12px}
-.meta{color:#5b6472;font-size:13px;margin-bottom:18px}
-.card{background:#fff;border:1px solid #dfe3e8;border-radius:10px;padding:16px 20px;margin:14px 0}
-.total{display:flex;align-items:center;gap:20px;flex-wrap:wrap}
-.big{font-size:34px;font-weight:700}
-.bar{flex:1;min-width:160px;height:14px;background:#e6e9ee;border-radius:7px;overflow:hidden}
-.bar>span{display:block;height:100%;background:#d99a00}
-.bar.full>span{background:#1f9d55}
-.bar.small{height:9px;min-width:90px;max-width:160px}
-table.items{table-layout:fixed}
-table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dfe3e8;border-radius:10px;overflow:hidden}
-th,td{text-align:left;padding:9px 12px;border-top:1px solid #eceff3;vertical-align:top}
-th{background:#f8f9fb;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5b6472;border-top:0}
-td.pts{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.item{overflow-wrap:anywhere;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-weight:600;}
-.badge{display:inline-block;padding:1px 9px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
-.badge.ok{background:#dcf5e6;color:#146c3b}.badge.bad{background:#fde2e1;color:#a61b1b}
-.badge.warn{background:#fff1cc;color:#8a5a00}.badge.todo{background:#eceff3;color:#5b6472}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;background:#f1f3f6;
-  padding:0 4px;border-radius:4px}
-.hint{white-space:pre-wrap}
-details{margin-top:8px}
-summary{cursor:pointer;color:#2458b3;font-size:13px}
-.explain h4{margin:10px 0 2px;font-size:13px;color:#5b6472;text-transform:uppercase;letter-spacing:.04em}
-.explain p,.explain ul{margin:2px 0 6px}
-figure{margin:10px 0 4px}
-figure img{max-width:100%;height:auto;border:1px solid #eceff3;border-radius:6px;background:#fff}
-figcaption{font-size:13px;color:#5b6472}
-.note{font-size:13px;color:#5b6472}
-.problem{white-space:pre-wrap;color:#a61b1b}
-footer{margin-top:40px;color:#8a93a1;font-size:12px}
-"""
 
 
 def _inline(text: str) -> str:
@@ -217,6 +180,14 @@ def curve_html(item: str, curve: dict | None, lang: str, collapsed: bool = False
 
 # ---------------------------------------------------------------- the page
 
+def page(lang: str, title: str, style: str, body: list[str], footer: str) -> str:
+    """The page (templates/report.html, the class report's too) around `body`, one line a part;
+    `title` and `footer` are HTML already. It ends at </html>, with no newline after it."""
+    lines = "".join(f"{part}\n" for part in body)
+    text = templates.render("report.html", LANG=lang, TITLE=title, STYLE=style, BODY=lines, FOOTER=footer)
+    return text.removesuffix("\n")
+
+
 def explanation_html(item: str, lang: str, opened: bool = False) -> str:
     entry = ex.lookup(item)
     if entry is None:
@@ -236,10 +207,7 @@ def build_html(results: list[ModuleResult], impl: Path, lang: str, curves: dict 
     earned = sum(r.earned for r in results)
     possible = sum(r.possible for r in results)
     percent = f"{round(100 * earned / possible)} %" if possible else "–"
-    out = [f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
-           f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f'<title>{html.escape(TITLE.get(lang))}: {earned}/{possible}</title><style>{CSS}</style></head><body><main>',
-           f'<h1>{html.escape(TITLE.get(lang))}</h1>',
+    out = [f'<h1>{html.escape(TITLE.get(lang))}</h1>',
            f'<div class="meta">{html.escape(META.format(impl=display_root(impl), when=when, lang=lang).get(lang))}</div>']
     nxt = next_item(results, impl)
     nxt_line = (NEXT.format(item=html.escape(nxt.item), file=html.escape(module_file(impl, nxt.module))).get(lang)
@@ -278,8 +246,8 @@ def build_html(results: list[ModuleResult], impl: Path, lang: str, curves: dict 
             out.append(f'<tr><td class="item">{html.escape(i.item)}</td><td class="pts">{points}</td>'
                        f'<td>{_badge(i.status, lang)}</td><td>{body or "—"}</td></tr>')
         out.append("</table>")
-    out.append(f'<footer>{html.escape(FOOTER.get(lang))}</footer></main></body></html>')
-    return "\n".join(out)
+    return page(lang, f"{html.escape(TITLE.get(lang))}: {earned}/{possible}", templates.render("report.css"), out,
+                html.escape(FOOTER.get(lang)))
 
 
 def curve_items(results: list[ModuleResult]) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from grading.curriculum import ItemResult, ModuleResult, current_kit, discover, parse_results
 from grading.data import resolve_root
 from grading.engine.cache import fingerprint, load_cache, store
-from grading.processes import kill_group
+from grading.processes import stop
 from grading.text import Text, default_lang
 
 RUN_TIMEOUT_S = 1800
@@ -100,10 +100,10 @@ def run_checks(modules: list[str], impl: Path, lang: str, curriculum, kit: Path,
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        kill_group(proc)
+        stop(proc)
     finally:
         if proc.poll() is None:  # KeyboardInterrupt or anything else: leave nothing behind
-            kill_group(proc)
+            stop(proc)
     thread.join(timeout=5)
     elapsed = time.perf_counter() - started
     output = "".join(chunks)

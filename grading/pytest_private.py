@@ -1,0 +1,52 @@
+"""The only module that reaches into pytest's private API; everything else uses `pytest.*`.
+
+Each piece is here because pytest offers no public way to do it. pyproject bounds pytest to the
+majors the kit's tests ran on; a new major must pass them before the bound moves.
+"""
+from __future__ import annotations
+
+from _pytest import monkeypatch as _monkeypatch
+from _pytest.runner import runtestprotocol
+
+__all__ = ["runtestprotocol", "captured_sections", "finish_open_fixtures", "restart_capture", "MONKEYPATCH_NOTSET"]
+
+# A worker runs one check's setup, call and teardown and sends the reports to its parent: pytest's
+# public hook (pytest_runtest_protocol) only logs them, runtestprotocol returns them.
+
+# pytest.MonkeyPatch.setattr's "argument not given" marker, to wrap setattr with its own signature.
+MONKEYPATCH_NOTSET = getattr(_monkeypatch, "NOTSET", getattr(_monkeypatch, "notset", None))
+
+
+def captured_sections(item) -> list[tuple[str, str, str]]:
+    """(when, key, content) of the output pytest captured during a check, for a report the plugin
+    builds itself (pytest fills these in as it runs; no public accessor)."""
+    return list(item._report_sections)
+
+
+def finish_open_fixtures(session) -> None:
+    """Tear down the fixtures still set up in this process before a check module moves to a worker
+    (pytest tears down lazily, when the next item needs it; there is no public call for "now")."""
+    if session._setupstate.stack:
+        session._setupstate.teardown_exact(None)
+
+
+def restart_capture(config) -> bool:
+    """Give a forked worker capture files of its own, suspended as pytest leaves them between
+    checks (after fork the parent's are shared). False when pytest is not capturing."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if capman is None or capman._global_capturing is None:
+        return False
+    from _pytest.capture import _get_multicapture
+
+    capman._global_capturing = _get_multicapture(capman._method)
+    capman._global_capturing.start_capturing()
+    capman._global_capturing.suspend_capturing()
+    return True
+
+
+def capture_method(config) -> str | None:
+    """pytest's --capture method ("fd", "sys", "no", "tee-sys"), None when capture is off entirely."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if capman is None or capman._global_capturing is None:
+        return None
+    return capman._method
