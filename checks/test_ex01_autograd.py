@@ -242,8 +242,7 @@ def test_gradient_descent_matches_reference(student, reference, case, n_steps):
     check(torch.is_tensor(actual), GD_RESULT, want_shape=tuple(expected.shape), shape="-", dtype=type(actual).__name__, rg="-")
     if not close(actual, expected, "train"):
         why = _diagnose(actual, reference(), f, start, lr, n_steps)
-        fail(Text(GD_WRONG.en.format(case=f"{case}, n_steps={n_steps}", actual=brief(actual), expected=brief(expected), why=why.en),
-                  GD_WRONG.pt.format(case=f"{case}, n_steps={n_steps}", actual=brief(actual), expected=brief(expected), why=why.pt)))
+        fail(GD_WRONG, case=f"{case}, n_steps={n_steps}", actual=brief(actual), expected=brief(expected), why=why)
 
 
 @item("gradient_descent", points=2)
@@ -271,5 +270,4 @@ def test_gradient_descent_contract_example(student, reference):
     expected = reference()(f, 5.0, 0.1, 100)
     if not close(actual, expected, "train"):
         why = _diagnose(actual, reference(), f, 5.0, 0.1, 100)
-        fail(Text(GD_WRONG.en.format(case="x², 5.0, 0.1, 100", actual=brief(actual), expected=brief(expected), why=why.en),
-                  GD_WRONG.pt.format(case="x², 5.0, 0.1, 100", actual=brief(actual), expected=brief(expected), why=why.pt)))
+        fail(GD_WRONG, case="x², 5.0, 0.1, 100", actual=brief(actual), expected=brief(expected), why=why)

@@ -195,8 +195,7 @@ def _variants(model_name, shown):
             continue
         why = _WHY_MISSING.get((model_name, names[i]), Text("", ""))
         out.append((acts[:i] + [None] + acts[i + 1:],
-                    Text(MISSING_ACT.en.format(act=act, layer=names[i], why=why.en, **who),
-                         MISSING_ACT.pt.format(act=act, layer=names[i], why=why.pt, **who))))
+                    MISSING_ACT.format(act=act, layer=names[i], why=why, **who)))
         for used in ("ReLU", "sigmoid", "tanh"):
             if used != act:
                 out.append((acts[:i] + [used] + acts[i + 1:],
@@ -205,8 +204,7 @@ def _variants(model_name, shown):
         for used in ("softmax", "log_softmax", "ReLU", "sigmoid"):
             why = _WHY_EXTRA.get(used, Text("", ""))
             out.append((acts[:-1] + [used],
-                        Text(EXTRA_END.en.format(used=used, layer=names[-1], why=why.en, **who),
-                             EXTRA_END.pt.format(used=used, layer=names[-1], why=why.pt, **who))))
+                        EXTRA_END.format(used=used, layer=names[-1], why=why, **who)))
     return out
 
 

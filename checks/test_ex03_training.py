@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grading.compare import brief, close
 from grading.hints import for_hint
-from grading.text import Text
+from grading.text import BATCH_PART, REACHED, Text
 from grading.training import (ForwardSpy, NeverClears, RecordingLoss, StepSpy, Unmoved, added, check_every_epoch,
                               forward_passes, grads_of, is_empty, leaf_update_hint, params_of, same, set_grads,
                               state_of, stateful_net, unmoved_collate, watching_moves)
@@ -114,7 +114,7 @@ LOSS_WRONG = Text(
 NOT_MOVED = Text(
     "the batch's {what} reached {where} without being moved to `device`: call .to(device) on the inputs "
     "and on the targets of every batch.",
-    "{what_pt} do batch chegaram {where_pt} sem passar por .to(device): chame .to(device) nas "
+    "{what} do batch chegaram {where} sem passar por .to(device): chame .to(device) nas "
     "entradas e nos alvos de cada batch.",
 )
 TRAIN_MODE = Text(
@@ -164,9 +164,10 @@ FIT_TYPE = Text(
 FIT_EPOCHS = Text(
     "fit returned {count} loss value(s){ran} for epochs={epochs}: call train_epoch exactly `epochs` times "
     "and return one loss per epoch.",
-    "fit devolveu {count} valor(es) de loss{ran_pt} para epochs={epochs}: chame train_epoch exatamente "
+    "fit devolveu {count} valor(es) de loss{ran} para epochs={epochs}: chame train_epoch exatamente "
     "`epochs` vezes e devolva uma loss por época.",
 )
+FIT_RAN = Text(" and ran train_epoch {times} times", " e rodou train_epoch {times} vezes")
 FIT_VALUES = Text(
     "fit's losses {actual} differ from the epochs' losses {expected}: return each train_epoch result, in order, "
     "passing model, loader, loss_fn, optimizer and device through.",
@@ -289,11 +290,9 @@ def _diagnose_step(call, snapshots, entry, batch, returned, like) -> Text:
     if is_empty(at_step):
         if is_empty(returned):
             return ZERO_BETWEEN.format(call=call)
-        return Text(STEP_BEFORE_BACKWARD.en.format(call=call, what=NO_GRADIENT.en),
-                    STEP_BEFORE_BACKWARD.pt.format(call=call, what=NO_GRADIENT.pt))
+        return STEP_BEFORE_BACKWARD.format(call=call, what=NO_GRADIENT)
     if not is_empty(entry) and same(at_step, entry, "op", like=like):
-        return Text(STEP_BEFORE_BACKWARD.en.format(call=call, what=OLD_GRADIENT.en),
-                    STEP_BEFORE_BACKWARD.pt.format(call=call, what=OLD_GRADIENT.pt))
+        return STEP_BEFORE_BACKWARD.format(call=call, what=OLD_GRADIENT)
     if not is_empty(entry) and same(at_step, added(entry, batch, like=like), "op", like=like):
         return ZERO_AFTER_STEP.format(call=call) if is_empty(returned) else NOT_CLEARED.format(call=call)
     if same(at_step, batch, "op", like=like):
@@ -339,7 +338,7 @@ def _run_steps(student, reference, device, make_model, make_opt, calls=3):
             fail(PARAMS_OFF, call=call, actual=brief(params_of(mine)[0]), expected=brief(params_of(theirs)[0]))
         what = (GRAD_EMPTY if is_empty(returned)
                 else GRAD_OTHER.format(actual=_first(returned), expected=_first(batch)))
-        fail(Text(GRAD_ON_RETURN.en.format(call=call, what=what.en), GRAD_ON_RETURN.pt.format(call=call, what=what.pt)))
+        fail(GRAD_ON_RETURN, call=call, what=what)
 
 
 @item("train_step", points=4)
@@ -397,9 +396,7 @@ def _use_reference(monkeypatch, impl, ref, name):
 
 def _not_moved(where):
     def report(what):
-        pt = {"inputs": "as entradas", "targets": "os alvos"}[what]
-        fail(NOT_MOVED, what=what, what_pt=pt, where={"model": "the model", "loss": "the loss function"}[where],
-             where_pt={"model": "ao modelo", "loss": "à função de loss"}[where])
+        fail(NOT_MOVED, what=BATCH_PART[what], where=REACHED[where])
     return report
 
 
@@ -504,8 +501,8 @@ def test_fit_runs_every_epoch(student, reference, impl, ref, device, monkeypatch
         check_every_epoch("fit", out, epochs, "lr=0")
     count = len(out)
     if count != len(expected) or (calls and len(calls) != epochs):
-        ran, ran_pt = (f" and ran train_epoch {len(calls)} times", f" e rodou train_epoch {len(calls)} vezes") if calls else ("", "")
-        fail(FIT_EPOCHS, count=count, ran=ran, ran_pt=ran_pt, epochs=epochs)
+        ran = FIT_RAN.format(times=len(calls)) if calls else Text("", "")
+        fail(FIT_EPOCHS, count=count, ran=ran, epochs=epochs)
     check(all(_is_float(v) for v in out), FIT_TYPE, kind=_floats(out))
     ok = close(_losses(out), _losses(expected), "train", device)
     check(ok and same(state_of(mine), state_of(theirs), "train", device), FIT_VALUES,

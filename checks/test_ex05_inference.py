@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from grading.compare import brief, close
 from grading.models import copy_parameters
 from grading.hints import HintUnavailable, hint_only
-from grading.text import Text
+from grading.text import BATCH_PART, REACHED, Text
 from grading.training import (GraphSpy, RecordingLoss, Unmoved, buffers_of, check_no_graph, stateful_net,
                               unmoved_collate, watching_moves)
 from grading.verdict import check, fail, names_case
@@ -28,7 +28,7 @@ TRAINING_MODE = Text(
     "during {fn}'s forward pass the model was in training mode: Dropout zeroed units at random and BatchNorm "
     "normalised with the batch's own statistics{stats}. Call model.eval() before the forward pass.",
     "durante o forward de {fn} o modelo estava em modo de treino: o Dropout zerou unidades ao acaso e o BatchNorm "
-    "normalizou com as estatísticas do próprio batch{stats_pt}. Chame model.eval() antes do forward.",
+    "normalizou com as estatísticas do próprio batch{stats}. Chame model.eval() antes do forward.",
 )
 STATS_MOVED = Text(" (and changed its running statistics)", " (e alterou as estatísticas acumuladas dele)")
 ONE_SAMPLE = Text(" (and failed on the last batch, a single sample: it has no batch statistics)",
@@ -54,13 +54,16 @@ SOME_LAYERS = Text("layers {names}", "camadas {names}")
 STATE_CHANGED = Text(
     "{fn} changed the model's {what}; inference must leave parameters, their requires_grad and their .grad "
     "as they were (no optimizer step, no zero_grad, no requires_grad_ changes).",
-    "{fn} alterou {what_pt} do modelo; a inferência deve deixar os parâmetros, o requires_grad e o .grad deles "
+    "{fn} alterou {what} do modelo; a inferência deve deixar os parâmetros, o requires_grad e o .grad deles "
     "como estavam (sem passo de otimizador, sem zero_grad, sem mudar requires_grad_).",
 )
+STATE_FLAGS = Text("requires_grad flags", "as flags requires_grad")
+STATE_PARAMS = Text("parameters", "os parâmetros")
+STATE_GRADS = Text(".grad", "o .grad")
 NOT_MOVED = Text(
     "the {what} reached {where} without going through .to(device): move the inputs and the targets of every "
     "batch with .to(device) first.",
-    "{what_pt} chegaram {where_pt} sem passar por .to(device): mova as entradas e os alvos de cada batch com "
+    "{what} chegaram {where} sem passar por .to(device): mova as entradas e os alvos de cada batch com "
     ".to(device) antes.",
 )
 
@@ -176,15 +179,15 @@ def _check_given_back(model, entry, before, fn):
     if wrong:
         where = WHOLE_MODEL if len(wrong) == len(modes) else SOME_LAYERS.format(names=", ".join(wrong))
         text = LEFT_IN_EVAL if entry == "train" else PUT_IN_TRAIN
-        fail(Text(text.en.format(fn=fn, where=where.en), text.pt.format(fn=fn, where=where.pt)))
+        fail(text, fn=fn, where=where)
     params, grads, flags = _snapshot(model)
-    for what, what_pt, ok in (
-        ("requires_grad flags", "as flags requires_grad", flags == before[2]),
-        ("parameters", "os parâmetros", _same_list(params, before[0])),
-        (".grad", "o .grad", all((g is None) == (h is None) and (g is None or close(g, h, "exact"))
-                                 for g, h in zip(grads, before[1]))),
+    for what, ok in (
+        (STATE_FLAGS, flags == before[2]),
+        (STATE_PARAMS, _same_list(params, before[0])),
+        (STATE_GRADS, all((g is None) == (h is None) and (g is None or close(g, h, "exact"))
+                          for g, h in zip(grads, before[1]))),
     ):
-        check(ok, STATE_CHANGED, fn=fn, what=what, what_pt=what_pt)
+        check(ok, STATE_CHANGED, fn=fn, what=what)
 
 
 def _call_in_eval_mode(fn, *args):
@@ -193,14 +196,13 @@ def _call_in_eval_mode(fn, *args):
         return fn(*args)
     except ValueError as error:
         if "value per channel when training" in str(error):
-            fail(TRAINING_MODE, fn=fn.__name__, stats=ONE_SAMPLE.en, stats_pt=ONE_SAMPLE.pt)
+            fail(TRAINING_MODE, fn=fn.__name__, stats=ONE_SAMPLE)
         raise
 
 
-def _not_moved(where, where_pt):
+def _not_moved(where):
     def report(what):
-        fail(NOT_MOVED, what=what, what_pt={"inputs": "as entradas", "targets": "os alvos"}[what],
-             where=where, where_pt=where_pt)
+        fail(NOT_MOVED, what=BATCH_PART[what], where=REACHED[where])
     return report
 
 
@@ -282,8 +284,7 @@ def test_predict_returns_int64_indices_on_the_cpu(student, reference, device):
         fail(P_DTYPE, dtype=out.dtype)
     if resident or out.device.type != "cpu":
         where = str(out.device) if out.device.type != "cpu" else None
-        text = SIMULATED if where is None else Text(where, where)
-        fail(Text(P_NOT_ON_CPU.en.format(where=text.en), P_NOT_ON_CPU.pt.format(where=text.pt)))
+        fail(P_NOT_ON_CPU, where=SIMULATED if where is None else where)
     check(out.shape == expected.shape, P_SHAPE, shape=tuple(out.shape), expected=tuple(expected.shape))
 
 
@@ -301,7 +302,7 @@ def test_predict_in_evaluation_mode(student, reference, device):
         return
     if any(seen) or not stats_kept:
         moved = Text("", "") if stats_kept else STATS_MOVED
-        fail(TRAINING_MODE, fn="predict", stats=moved.en, stats_pt=moved.pt)
+        fail(TRAINING_MODE, fn="predict", stats=moved)
     fail(P_WRONG, actual=brief(out), expected=brief(expected))
 
 
@@ -317,7 +318,7 @@ def test_predict_gives_the_model_back(student, device, entry):
 @item("predict", points=1)
 def test_predict_moves_inputs_to_device(student, device):
     model = _net().to(device).eval()
-    report = _not_moved("the model", "ao modelo")
+    report = _not_moved("model")
     model.register_forward_pre_hook(lambda module, args: report("inputs") if isinstance(args[0], Unmoved) else None)
     with watching_moves():
         student()(model, torch.randn(8, 6).as_subclass(Unmoved), device)
@@ -389,7 +390,7 @@ def test_evaluate_matches_the_reference(student, reference, device, batch_size):
         return
     if any(seen) or not stats_kept:
         moved = Text("", "") if stats_kept else STATS_MOVED
-        fail(TRAINING_MODE, fn="evaluate", stats=moved.en, stats_pt=moved.pt)
+        fail(TRAINING_MODE, fn="evaluate", stats=moved)
     losses, accs, sizes = _per_batch(reference(), theirs, loader, device)
     if losses and not loss_ok and close(out["loss"], sum(losses) / len(losses), "op", device):
         fail(E_LOSS_BATCH_MEAN, actual=brief(out["loss"]), expected=brief(expected["loss"]), sizes=sizes)
@@ -411,8 +412,8 @@ def test_evaluate_gives_the_model_back(student, device, entry):
 @item("evaluate", points=1)
 def test_evaluate_moves_batches_to_device(student, device):
     model = _net().to(device).eval()
-    report = _not_moved("the model", "ao modelo")
+    report = _not_moved("model")
     model.register_forward_pre_hook(lambda module, args: report("inputs") if isinstance(args[0], Unmoved) else None)
-    loss_fn = RecordingLoss(nn.CrossEntropyLoss(), on_unmoved=_not_moved("the loss function", "à função de loss"))
+    loss_fn = RecordingLoss(nn.CrossEntropyLoss(), on_unmoved=_not_moved("loss"))
     with watching_moves():
         student()(model, _loader(collate_fn=unmoved_collate), loss_fn, device)

@@ -27,7 +27,7 @@ SAVED_ERROR = "modified by an inplace operation"
 INPUT_CHANGED = Text(
     "{fn} changed its argument {arg} in place ({how}). {arg} belongs to the caller, and when it is a leaf that "
     "requires grad PyTorch refuses the change outright. Build a new tensor instead: {instead}.",
-    "{fn} alterou o argumento {arg} no lugar ({how_pt}). {arg} pertence a quem chamou, e quando ele é uma folha "
+    "{fn} alterou o argumento {arg} no lugar ({how}). {arg} pertence a quem chamou, e quando ele é uma folha "
     "que exige grad o PyTorch recusa a mudança de cara. Construa um tensor novo: {instead}.",
 )
 LEAF_REFUSED = Text("PyTorch: \"" + LEAF_ERROR + "\"", "PyTorch: \"" + LEAF_ERROR + "\"")
@@ -118,7 +118,7 @@ SGD_NOT_CLEARED = Text(
     "after sgd_update_ the gradients were still there{how}: backward() adds into .grad, so the next step would "
     "use old and new gradients together. Clear each one right after its update (p.grad = None or "
     "p.grad.zero_()), in the same loop.",
-    "depois de sgd_update_ os gradientes continuavam lá{how_pt}: backward() soma em .grad, então o próximo passo "
+    "depois de sgd_update_ os gradientes continuavam lá{how}: backward() soma em .grad, então o próximo passo "
     "usaria gradientes velhos e novos juntos. Limpe cada um logo depois da atualização (p.grad = None ou "
     "p.grad.zero_()), no mesmo laço.",
 )
@@ -142,10 +142,12 @@ SGD_NOT_LEAF = Text(
     "after sgd_update_ parameter {index} {what}; it must stay the same leaf tensor with requires_grad as it was, "
     "or the next backward() cannot reach it. Do not switch requires_grad off to get around PyTorch's error: "
     "update inside `with torch.no_grad():` instead.",
-    "depois de sgd_update_ o parâmetro {index} {what_pt}; ele deve continuar a mesma folha com requires_grad como "
+    "depois de sgd_update_ o parâmetro {index} {what}; ele deve continuar a mesma folha com requires_grad como "
     "estava, senão o próximo backward() não o alcança. Não desligue requires_grad para contornar o erro do "
     "PyTorch: atualize dentro de `with torch.no_grad():`.",
 )
+HAS_REQUIRES_GRAD = Text("has requires_grad={flag}", "tem requires_grad={flag}")
+NO_LONGER_LEAF = Text("is no longer a leaf (the update was recorded)", "não é mais folha (a atualização foi gravada)")
 
 STD_UNBIASED = Text(
     "standardize returned {actual}, expected {expected}: that is the unbiased std (dividing by N − 1). Use the "
@@ -156,7 +158,7 @@ STD_UNBIASED = Text(
 STD_NOT_IN_PLACE = Text(
     "standardize made a new tensor although x does not require grad{how}: no memory saved. When x.requires_grad "
     "is False, write into x itself (x.sub_(mean).div_(std + eps)) and return x.",
-    "standardize criou um tensor novo embora x não exija grad{how_pt}: nenhuma memória economizada. Quando "
+    "standardize criou um tensor novo embora x não exija grad{how}: nenhuma memória economizada. Quando "
     "x.requires_grad é False, escreva no próprio x (x.sub_(mean).div_(std + eps)) e devolva x.",
 )
 STD_X_NOT_RESULT = Text(" (x does not hold the result)", " (x não guarda o resultado)")
@@ -172,7 +174,7 @@ STD_CHANGED_X = Text(
     "standardize changed x in place although x requires grad ({how}): std keeps its input x for backward (and x "
     "belongs to the caller), so the gradient breaks. When x requires grad, compute (x - mean) / (std + eps) out "
     "of place.",
-    "standardize alterou x no lugar embora x exija grad ({how_pt}): std guarda a entrada x para o backward (e x "
+    "standardize alterou x no lugar embora x exija grad ({how}): std guarda a entrada x para o backward (e x "
     "pertence a quem chamou), então o gradiente quebra. Quando x exige grad, calcule (x - mean) / (std + eps) fora "
     "do lugar.",
 )
@@ -196,7 +198,7 @@ def _forward(fn, args, name, arg, instead):
         return fn(*args)
     except RuntimeError as error:
         if LEAF_ERROR in str(error):
-            fail(INPUT_CHANGED, fn=name, arg=arg, how=LEAF_REFUSED.en, how_pt=LEAF_REFUSED.pt, instead=instead)
+            fail(INPUT_CHANGED, fn=name, arg=arg, how=LEAF_REFUSED, instead=instead)
         raise
 
 
@@ -213,7 +215,7 @@ def _backward(out, grad_out, saved_hint):
 def _unchanged(tensor, before_values, before_version, fn, arg, instead):
     if tensor._version != before_version or not close(tensor, before_values, "exact"):
         how = VERSION_MOVED.format(arg=arg, before=before_version, after=tensor._version)
-        fail(INPUT_CHANGED, fn=fn, arg=arg, how=how.en, how_pt=how.pt, instead=instead)
+        fail(INPUT_CHANGED, fn=fn, arg=arg, how=how, instead=instead)
 
 
 def _gradcheck(fn, inputs, name):
@@ -378,7 +380,7 @@ def test_sgd_update_clears_the_gradients(student, given):
         twin = _model_with_grads(torch.initial_seed() % 1000)
         _call_sgd(sgd_update_, list(twin.parameters()), 0.1)
         how = SGD_GENERATOR if _cleared(twin) else how
-    fail(SGD_NOT_CLEARED, how=how.en, how_pt=how.pt)
+    fail(SGD_NOT_CLEARED, how=how)
 
 
 @item("sgd_update_", points=1)
@@ -399,11 +401,9 @@ def test_sgd_update_skips_parameters_without_gradient_and_keeps_leaves(student, 
         check(close(p, v, "exact"), SGD_TOUCHED_NONE)
     for index, (p, flag) in enumerate(zip(params, flags)):
         if p.requires_grad != flag:
-            fail(SGD_NOT_LEAF, index=index, what=f"has requires_grad={p.requires_grad}",
-                 what_pt=f"tem requires_grad={p.requires_grad}")
+            fail(SGD_NOT_LEAF, index=index, what=HAS_REQUIRES_GRAD.format(flag=p.requires_grad))
         if not p.is_leaf or p.grad_fn is not None:
-            fail(SGD_NOT_LEAF, index=index, what="is no longer a leaf (the update was recorded)",
-                 what_pt="não é mais folha (a atualização foi gravada)")
+            fail(SGD_NOT_LEAF, index=index, what=NO_LONGER_LEAF)
 
 
 # ---------------------------------------------------------------- standardize
@@ -449,7 +449,7 @@ def test_standardize_works_in_x_when_no_grad(student, reference):
     if not (in_x and out.data_ptr() == pointer and close(out, expected, "op")):
         written = x._version != version or x.data_ptr() != pointer or not close(x, before, "exact")
         how = STD_X_NOT_RESULT if written else Text("", "")
-        fail(STD_NOT_IN_PLACE, how=how.en, how_pt=how.pt)
+        fail(STD_NOT_IN_PLACE, how=how)
 
 
 @item("standardize", points=3)
@@ -468,7 +468,7 @@ def test_standardize_out_of_place_when_x_requires_grad(student, reference, kind)
         raise
     if x._version != version or not close(x, values, "exact"):
         how = VERSION_MOVED.format(arg="x", before=version, after=x._version)
-        fail(STD_CHANGED_X, how=how.en, how_pt=how.pt)
+        fail(STD_CHANGED_X, how=how)
     leaf_ref = values.clone().requires_grad_(True)
     expected = reference()(leaf_ref)
     _result(out, expected, "standardize", f"x {kind} that requires grad", "(x − mean) / (std + eps)")

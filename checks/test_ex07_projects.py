@@ -283,15 +283,6 @@ MNIST_LOSSES = Text(
     "época; veio {got}.",
 )
 
-
-def _text(template: Text, **fields) -> Text:
-    """Fill fields that are themselves Texts (a 'why' sentence) in the matching language."""
-    plain = {k: v for k, v in fields.items() if not isinstance(v, Text)}
-    texts = {k: v for k, v in fields.items() if isinstance(v, Text)}
-    return Text(template.en.format(**plain, **{k: v.en for k, v in texts.items()}),
-                template.pt.format(**plain, **{k: v.pt for k, v in texts.items()}))
-
-
 NO_WHY = Text("", "")
 BATCHES_OF = Text("batches of {size}, the last one {last}", "batches de {size}, o último com {last}")
 A_TENSOR = Text("a {dtype} tensor of shape {shape}", "um tensor {dtype} de formato {shape}")
@@ -399,14 +390,14 @@ def test_get_device_prefers_cuda_then_mps(student, reference, monkeypatch, machi
     actual = student()()
     expected = reference()()
     check(isinstance(actual, torch.device), NOT_A_DEVICE, kind=repr(actual))
-    check(actual.type == expected.type, _text(WRONG_DEVICE, machine=described, actual=repr(actual), expected=repr(expected)))
+    check(actual.type == expected.type, WRONG_DEVICE, machine=described, actual=repr(actual), expected=repr(expected))
 
 
 @item("get_device", points=1)
 def test_get_device_on_this_machine(student, reference):
     actual, expected = student()(), reference()()
     check(isinstance(actual, torch.device), NOT_A_DEVICE, kind=repr(actual))
-    check(actual.type == expected.type, _text(WRONG_DEVICE, machine=THIS_MACHINE, actual=repr(actual), expected=repr(expected)))
+    check(actual.type == expected.type, WRONG_DEVICE, machine=THIS_MACHINE, actual=repr(actual), expected=repr(expected))
 
 
 # ---------------------------------------------------------------- loaders
@@ -418,7 +409,7 @@ def _batches(loader, call: str) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     xs, ys, sizes = [], [], []
     for batch in loader:
         ok = isinstance(batch, (list, tuple)) and len(batch) == 2 and all(torch.is_tensor(t) for t in batch)
-        check(ok, _text(NOT_PAIRS, call=call, kind=_kind(batch)))
+        check(ok, NOT_PAIRS, call=call, kind=_kind(batch))
         x, y = batch
         check(x.dtype == torch.float32 and y.dtype == torch.float32, WRONG_DTYPE, call=call, xdtype=x.dtype, ydtype=y.dtype)
         n = x.shape[0] if x.dim() else 0
@@ -473,15 +464,15 @@ def test_sum_pairs_loader_reads_the_file_in_order(student, reference, _ref_rows_
     want_x, want_y = _reference_rows(reference, split, _ref_rows_cache)
     x, y, sizes = _batches(student()(split, batch_size=16, shuffle=False), call)
     check(len(x) == len(want_x), SUM_COUNT, call=call, actual=len(x), split=split, expected=len(want_x))
-    check(sizes == _expected_sizes(len(want_x), 16), _text(WRONG_BATCHES, call=call, sizes=sizes[:5] + ["…"] * (len(sizes) > 5),
-          expected=BATCHES_OF.format(size=16, last=_expected_sizes(len(want_x), 16)[-1])))
+    check(sizes == _expected_sizes(len(want_x), 16), WRONG_BATCHES, call=call, sizes=sizes[:5] + ["…"] * (len(sizes) > 5),
+          expected=BATCHES_OF.format(size=16, last=_expected_sizes(len(want_x), 16)[-1]))
     got, want = torch.cat([x, y], 1), torch.cat([want_x, want_y], 1)
     if not close(got, want, "op"):
         row = int((~torch.isclose(got, want)).any(dim=1).nonzero()[0])
         same_rows = close(_sorted_rows(x, y), _sorted_rows(want_x, want_y), "op")
         a, b, s = want[row].tolist()
-        fail(_text(SUM_ROW, call=call, row=row, x=brief(x[row]), y=brief(y[row]), a=f"{a:g}", b=f"{b:g}",
-                   s=f"{s:g}", split=split) + (SUM_ORDER if same_rows else NO_WHY))
+        fail(SUM_ROW.format(call=call, row=row, x=brief(x[row]), y=brief(y[row]), a=f"{a:g}", b=f"{b:g}",
+                            s=f"{s:g}", split=split) + (SUM_ORDER if same_rows else NO_WHY))
 
 
 @item("sum_pairs_loader", points=1)
@@ -494,8 +485,8 @@ def test_sum_pairs_loader_defaults_shuffle_and_batch_size(student, reference, _r
         x, y, sizes = _batches(student()(*args), call)
         check(len(x) == len(want_x), SUM_COUNT, call=call, actual=len(x), split=split, expected=len(want_x))
         expected = _expected_sizes(len(want_x), batch_size)
-        check(sizes == expected, _text(WRONG_BATCHES, call=call, sizes=sizes[:5] + ["…"] * (len(sizes) > 5),
-              expected=BATCHES_OF.format(size=batch_size, last=expected[-1])))
+        check(sizes == expected, WRONG_BATCHES, call=call, sizes=sizes[:5] + ["…"] * (len(sizes) > 5),
+              expected=BATCHES_OF.format(size=batch_size, last=expected[-1]))
         check(close(_sorted_rows(x, y), _sorted_rows(want_x, want_y), "op"), SUM_SET, call=call, split=split)
         check(not close(torch.cat([x, y], 1), torch.cat([want_x, want_y], 1), "op"), NOT_SHUFFLED, call=call)
 
@@ -504,7 +495,7 @@ def test_sum_pairs_loader_defaults_shuffle_and_batch_size(student, reference, _r
 
 def _as_pair(result):
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        fail(_text(MNIST_NOT_PAIR, kind=_kind(result)))
+        fail(MNIST_NOT_PAIR, kind=_kind(result))
     return result
 
 
@@ -519,7 +510,7 @@ def test_mnist_datasets_match_torchvision(student, reference):
     for split, theirs, want, other in (("train", train, ref_train, ref_test), ("test", test, ref_test, ref_train)):
         n = len(theirs)
         why = MNIST_SWAPPED if n == len(other) != len(want) else NO_WHY
-        check(n == len(want), _text(MNIST_LENGTH, split=split, actual=n, expected=len(want), why=why))
+        check(n == len(want), MNIST_LENGTH, split=split, actual=n, expected=len(want), why=why)
         for index in _sample_indices(len(want)):
             sample, (want_image, want_label) = theirs[index], want[index]
             pair = isinstance(sample, (tuple, list)) and len(sample) == 2
@@ -527,16 +518,16 @@ def test_mnist_datasets_match_torchvision(student, reference):
             ok = pair and torch.is_tensor(image) and image.dtype == torch.float32 and tuple(image.shape) == (1, 28, 28)
             got = (A_TENSOR.format(dtype=image.dtype, shape=tuple(image.shape)) if torch.is_tensor(image)
                    else AN_OBJECT.format(kind=type(image).__name__)) + (NO_WHY if pair else NOT_A_PAIR)
-            check(ok, _text(MNIST_ITEM, split=split, index=index, got=got))
+            check(ok, MNIST_ITEM, split=split, index=index, got=got)
             label = sample[1]
             label = int(label) if isinstance(label, numbers.Integral) or (torch.is_tensor(label) and label.numel() == 1) else label
             check(label == want_label, MNIST_LABEL, split=split, index=index, actual=label, expected=want_label)
             if not close(image, want_image, "op"):
                 raw = want.data[index].to(torch.float32) / 255  # what ToTensor() alone gives
                 why = MNIST_NO_NORMALIZE if close(image, raw.unsqueeze(0), "op") else NO_WHY
-                fail(_text(MNIST_PIXELS, split=split, index=index, lo=float(image.min()), hi=float(image.max()),
-                           mean=float(image.mean()), want_lo=float(want_image.min()), want_hi=float(want_image.max()),
-                           want_mean=float(want_image.mean()), why=why))
+                fail(MNIST_PIXELS, split=split, index=index, lo=float(image.min()), hi=float(image.max()),
+                     mean=float(image.mean()), want_lo=float(want_image.min()), want_hi=float(want_image.max()),
+                     want_mean=float(want_image.mean()), why=why)
 
 
 def _mini_mnist(folder, n_train: int, n_test: int) -> None:
@@ -572,9 +563,9 @@ def test_mnist_datasets_root_and_no_download(student, monkeypatch, tmp_path):
         raise
     except Exception as exc:  # noqa: BLE001 - a missing-root error is the student's hint here
         check(not attempts, MNIST_DOWNLOADS)
-        fail(_text(MNIST_ROOT_IGNORED, what=ROOT_RAISED.format(error=f"{type(exc).__name__}: {str(exc)[:120]}")))
-    check((len(train), len(test)) == (20, 10), _text(MNIST_ROOT_IGNORED, what=ROOT_ELSEWHERE.format(
-        n_train=20, n_test=10, train=len(train), test=len(test))))
+        fail(MNIST_ROOT_IGNORED, what=ROOT_RAISED.format(error=f"{type(exc).__name__}: {str(exc)[:120]}"))
+    check((len(train), len(test)) == (20, 10), MNIST_ROOT_IGNORED, what=ROOT_ELSEWHERE.format(
+        n_train=20, n_test=10, train=len(train), test=len(test)))
     empty = tmp_path / "empty"
     empty.mkdir()
     try:
@@ -672,7 +663,7 @@ def test_train_sum_net_learns_to_add(student, reference, impl, isolated, _ref_ro
         # Worse than answering 0 ten times over: the weights ran away rather than stood still.
         runaway = not math.isfinite(train) or train > 10 * float((train_y**2).mean())
         why = DIVERGED if runaway else UNDERTRAINED if train >= SUM_TEST_MSE_BELOW else OVERFIT
-        fail(_text(SUM_MSE, test=test, train=train, need=SUM_TEST_MSE_BELOW, why=why))
+        fail(SUM_MSE, test=test, train=train, need=SUM_TEST_MSE_BELOW, why=why)
 
 
 @item("train_sum_net", points=1, timeout=60)
@@ -698,10 +689,10 @@ def test_train_xor_net_separates_the_four_pairs(student, reference, impl, isolat
     weakest = float(margins.min())
     if not weakest >= XOR_MARGIN_AT_LEAST:
         why = XOR_FLAT if float(out.max() - out.min()) < XOR_MARGIN_AT_LEAST else XOR_SHORT
-        fail(_text(XOR_MARGIN, inputs=[tuple(map(int, r)) for r in x.tolist()], outputs=[round(v, 3) for v in out.tolist()],
-                   targets=[int(v) for v in targets.reshape(-1).tolist()], need=XOR_MARGIN_AT_LEAST,
-                   low=round(0.5 - XOR_MARGIN_AT_LEAST, 2), high=round(0.5 + XOR_MARGIN_AT_LEAST, 2),
-                   weakest=weakest, why=why))
+        fail(XOR_MARGIN, inputs=[tuple(map(int, r)) for r in x.tolist()], outputs=[round(v, 3) for v in out.tolist()],
+             targets=[int(v) for v in targets.reshape(-1).tolist()], need=XOR_MARGIN_AT_LEAST,
+             low=round(0.5 - XOR_MARGIN_AT_LEAST, 2), high=round(0.5 + XOR_MARGIN_AT_LEAST, 2),
+             weakest=weakest, why=why)
 
 
 @item("train_xor_net", points=1, timeout=60)
@@ -730,7 +721,7 @@ def _mnist_test_tensors(ref) -> tuple[torch.Tensor, torch.Tensor]:
 def _mnist_model_and_info(student, reference, impl, device):
     result = _run_once(impl, "train_mnist", student(), seed=0, device=device)
     ok = isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict)
-    check(ok, _text(MNIST_RESULT, kind=_kind(result)))
+    check(ok, MNIST_RESULT, kind=_kind(result))
     model, info = result
     return _trained(model, "train_mnist(seed=0)", reference("MnistMLP")), info
 
@@ -769,8 +760,8 @@ def test_train_mnist_reaches_the_accuracy(student, reference, impl, ref, device,
                 why = MNIST_SHORT
         except (TypeError, ValueError):
             pass
-        fail(_text(MNIST_ACCURACY, acc=accuracy, correct=correct, total=total, need=MNIST_ACCURACY_AT_LEAST,
-                   losses=_losses_text(info), why=why))
+        fail(MNIST_ACCURACY, acc=accuracy, correct=correct, total=total, need=MNIST_ACCURACY_AT_LEAST,
+             losses=_losses_text(info), why=why)
 
 
 @item("train_mnist", points=1, timeout=MNIST_TIMEOUT_S)

@@ -96,33 +96,37 @@ STD_TYPE = Text(
     "standardize_split deve devolver quatro tensores (X_train_std, X_test_std, mean, std); devolveu {got}.",
 )
 STD_LEAK = Text(
-    "{case}: the {what} returned is a statistic of the whole data set (train and test together): "
+    "{case}: {what} is a statistic of the whole data set (train and test together): "
     "test information leaks into the standardisation. Compute mean and std on X_train alone.",
-    "{case_pt}: {what_pt} é uma estatística do conjunto inteiro (treino e teste juntos): "
+    "{case}: {what} é uma estatística do conjunto inteiro (treino e teste juntos): "
     "informação do teste vaza para a padronização. Calcule média e desvio só em X_train.",
 )
+RETURNED_MEAN = Text("the mean returned", "a média devolvida")
+RETURNED_STD = Text("the std returned", "o desvio-padrão devolvido")
 STD_SAMPLE = Text(
     "{case}: std is {actual}, the sample std (divides by N − 1, torch's default); the exercise uses the "
     "population std {expected}: X_train.std(dim=0, correction=0).",
-    "{case_pt}: std é {actual}, o desvio-padrão amostral (divide por N − 1, o padrão do torch); o exercício "
+    "{case}: std é {actual}, o desvio-padrão amostral (divide por N − 1, o padrão do torch); o exercício "
     "usa o desvio populacional {expected}: X_train.std(dim=0, correction=0).",
 )
 STD_STATS = Text(
     "{case}: {what} is {actual}, expected {expected} (scikit-learn's StandardScaler fitted on X_train): "
     "mean and population std over dim 0 of X_train.",
-    "{case_pt}: {what_pt} é {actual}, esperado {expected} (o StandardScaler do scikit-learn ajustado em X_train): "
+    "{case}: {what} é {actual}, esperado {expected} (o StandardScaler do scikit-learn ajustado em X_train): "
     "média e desvio populacional na dim 0 de X_train.",
 )
+STAT_MEAN = Text("mean", "a média")
+STAT_STD = Text("std", "o desvio-padrão")
 STD_OWN = Text(
     "{case}: X_test was scaled with its own statistics (its own mean and std). The test set must go "
     "through the same transformation as the training set: (X_test − mean_train) / std_train.",
-    "{case_pt}: X_test foi escalado com as próprias estatísticas (sua média e seu desvio). O teste deve passar "
+    "{case}: X_test foi escalado com as próprias estatísticas (sua média e seu desvio). O teste deve passar "
     "pela mesma transformação do treino: (X_test − média_treino) / desvio_treino.",
 )
 STD_OUTPUT = Text(
     "{case}: the standardized {which} is {actual}, expected {expected} = ({which} − mean) / std, with the "
     "training part's mean and std.",
-    "{case_pt}: {which} padronizado é {actual}, esperado {expected} = ({which} − média) / desvio, com média e "
+    "{case}: {which} padronizado é {actual}, esperado {expected} = ({which} − média) / desvio, com média e "
     "desvio da parte de treino.",
 )
 STD_IN_PLACE = Text(
@@ -141,9 +145,10 @@ FIT_TYPE = Text(
     "época; devolveu {got}.",
 )
 FIT_CURVE = Text(
-    " Loss curve (first, middle, last epoch): yours {curve}, the reference's {ref_curve}.",
-    " Curva da loss (primeira, do meio, última época): a sua {curve_pt}, a da referência {ref_curve_pt}.",
+    " Loss curve (first, middle, last epoch): yours [{curve}], the reference's [{ref_curve}].",
+    " Curva da loss (primeira, do meio, última época): a sua [{curve}], a da referência [{ref_curve}].",
 )
+EPOCH_LOSS = Text("epoch {n}: {loss}", "época {n}: {loss}")
 FIT_AFTER = Text(
     "fit_linear({args}): each recorded loss is the loss after that epoch's update. Record the loss "
     "computed in the forward pass, before optimizer.step(); do not compute it again after the step.",
@@ -232,7 +237,7 @@ MET_TYPE = Text(
 )
 MET_WRONG = Text(
     "{case}: {name} is {actual}, expected {expected} (scikit-learn's {sk} on the same predictions).",
-    "{case_pt}: {name} é {actual}, esperado {expected} ({sk} do scikit-learn nas mesmas predições).",
+    "{case}: {name} é {actual}, esperado {expected} ({sk} do scikit-learn nas mesmas predições).",
 )
 WHY_NO_SQRT = Text(
     " It equals the MSE: the square root is missing (rmse = sqrt(mse)).",
@@ -410,25 +415,23 @@ def _std_of(x, correction):
     return x.double().std(dim=0, correction=correction).float()
 
 
-def _diagnose_stats(where, X_tr, X_te, mean, std, want_mean, want_std) -> Text:
+def _diagnose_stats(label, X_tr, X_te, mean, std, want_mean, want_std) -> Text:
     both = torch.cat([X_tr, X_te])
     if not close(mean, want_mean, "op") and close(mean, both.double().mean(dim=0).float(), "train"):
-        return STD_LEAK.format(**where, what="mean", what_pt="a média devolvida")
+        return STD_LEAK.format(case=label, what=RETURNED_MEAN)
     if not close(std, want_std, "op"):
         if any(close(std, _std_of(both, c), "train") for c in (0, 1)):
-            return STD_LEAK.format(**where, what="std", what_pt="o desvio-padrão devolvido")
+            return STD_LEAK.format(case=label, what=RETURNED_STD)
         if close(std, _std_of(X_tr, 1), "train"):
-            return STD_SAMPLE.format(**where, actual=brief(std), expected=brief(want_std))
-        return STD_STATS.format(**where, what="std", what_pt="o desvio-padrão", actual=brief(std),
-                                expected=brief(want_std))
-    return STD_STATS.format(**where, what="mean", what_pt="a média", actual=brief(mean), expected=brief(want_mean))
+            return STD_SAMPLE.format(case=label, actual=brief(std), expected=brief(want_std))
+        return STD_STATS.format(case=label, what=STAT_STD, actual=brief(std), expected=brief(want_std))
+    return STD_STATS.format(case=label, what=STAT_MEAN, actual=brief(mean), expected=brief(want_mean))
 
 
 @item("standardize_split", points=2)
 @pytest.mark.parametrize("case", list(STD_CASES))
 def test_standardize_split_uses_training_statistics(student, reference, case):
     label, make = STD_CASES[case]
-    where = dict(case=label.en, case_pt=label.pt)
     X_tr, X_te = make()
     out = student()(X_tr.clone(), X_te.clone())
     check(isinstance(out, (tuple, list)) and len(out) == 4 and all(torch.is_tensor(t) for t in out),
@@ -439,20 +442,20 @@ def test_standardize_split_uses_training_statistics(student, reference, case):
     tr, te = out[0].detach(), out[1].detach()
     mean, std = _stat(out[2], X_tr.shape[1]), _stat(out[3], X_tr.shape[1])
     if not (close(mean, want_mean, "op") and close(std, want_std, "op")):
-        fail(_diagnose_stats(where, X_tr, X_te, mean, std, want_mean, want_std))
+        fail(_diagnose_stats(label, X_tr, X_te, mean, std, want_mean, want_std))
     ref_tr, ref_te, _, _ = reference()(X_tr.clone(), X_te.clone())
     # The reference's outputs, or the same formula on the (verified) statistics returned: summation
     # order in the statistics moves outputs near zero by more than a rounding error of their own.
     by_own = lambda X: ((X.double() - mean.double()) / std.double()).float()
     ok_tr = close(tr, ref_tr, "op") or close(tr, by_own(X_tr), "op")
-    check(ok_tr, STD_OUTPUT, **where, which="X_train", actual=brief(tr), expected=brief(ref_tr))
+    check(ok_tr, STD_OUTPUT, case=label, which="X_train", actual=brief(tr), expected=brief(ref_tr))
     if not (close(te, ref_te, "op") or close(te, by_own(X_te), "op")):
         own_mean, own_std = X_te.double().mean(dim=0), X_te.double().std(dim=0, correction=0)
         own = ((X_te.double() - own_mean) / own_std).float()
         own_sample = ((X_te.double() - own_mean) / X_te.double().std(dim=0)).float()
         if close(te, own, "train") or close(te, own_sample, "train"):
-            fail(STD_OWN, **where)
-        fail(STD_OUTPUT, **where, which="X_test", actual=brief(te), expected=brief(ref_te))
+            fail(STD_OWN, case=label)
+        fail(STD_OUTPUT, case=label, which="X_test", actual=brief(te), expected=brief(ref_te))
 
 
 @item("standardize_split", points=1)
@@ -479,18 +482,16 @@ def _fmt(v) -> str:
     return f"{v:.6g}" if isinstance(v, (int, float)) else _kind(v)
 
 
-def _curve(losses, word="epoch") -> str:
+def _curve(losses) -> Text:
+    """The loss at the first, middle and last epoch: `epoch 1: 0.9, epoch 5: 0.4, epoch 10: 0.1`."""
     losses = list(losses)
-    if not losses:
-        return "[]"
-    picks = sorted({0, (len(losses) - 1) // 2, len(losses) - 1})
-    return "[" + ", ".join(f"{word} {i + 1}: {_fmt(losses[i])}" for i in picks) + "]"
+    picks = sorted({0, (len(losses) - 1) // 2, len(losses) - 1}) if losses else []
+    return Text(", ", ", ").join(EPOCH_LOSS.format(n=i + 1, loss=_fmt(losses[i])) for i in picks)
 
 
 def _curves(losses, ref_losses) -> Text:
     """The student's loss curve next to the reference's: first, middle and last epoch."""
-    return FIT_CURVE.format(curve=_curve(losses), ref_curve=_curve(ref_losses),
-                            curve_pt=_curve(losses, "época"), ref_curve_pt=_curve(ref_losses, "época"))
+    return FIT_CURVE.format(curve=_curve(losses), ref_curve=_curve(ref_losses))
 
 
 TRAINING_LOOP = ("ex03_training", "train_bgd")  # the curriculum's full-batch loop, reused for diagnostics
@@ -691,7 +692,7 @@ SK_NAMES = {"mse": "mean_squared_error", "rmse": "sqrt(mean_squared_error)", "ma
 
 def _wrong(case, name, out, truth, why) -> Text:
     label = MET_CASES[case][0]
-    return MET_WRONG.format(case=label.en, case_pt=label.pt, name=name, actual=_fmt(out[name]),
+    return MET_WRONG.format(case=label, name=name, actual=_fmt(out[name]),
                             expected=_fmt(truth[name]), sk=SK_NAMES[name]) + why
 
 

@@ -189,14 +189,6 @@ TRAINED_WRONG = Text(
 WHAT_NUMBER = Text("a Python {kind}", "um {kind} do Python")
 WHAT_NO_GRAD_FN = Text("a tensor without grad_fn", "um tensor sem grad_fn")
 
-
-def _fill(text: Text, **fields) -> Text:
-    """Text.format, where a field may itself be a Text (each language gets its own)."""
-    en = {k: v.en if isinstance(v, Text) else v for k, v in fields.items()}
-    pt = {k: v.pt if isinstance(v, Text) else v for k, v in fields.items()}
-    return Text(text.en.format(**en), text.pt.format(**pt))
-
-
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
 
@@ -288,10 +280,10 @@ def test_xor_lightning_training_step_returns_the_loss(student, reference):
     loss = _loss_of(returned)
     check(loss is not None, STEP_NONE)
     if isinstance(loss, (int, float)):
-        fail(_fill(STEP_DETACHED, what=WHAT_NUMBER.format(kind=type(loss).__name__)))
+        fail(STEP_DETACHED, what=WHAT_NUMBER.format(kind=type(loss).__name__))
     check(torch.is_tensor(loss), STEP_KIND, kind=type(loss).__name__)
     if loss.grad_fn is None:
-        fail(_fill(STEP_DETACHED, what=WHAT_NO_GRAD_FN))
+        fail(STEP_DETACHED, what=WHAT_NO_GRAD_FN)
     if not (loss.numel() == 1 and close(loss.reshape(()), expected, "op")):
         value = loss.detach()
         fail(STEP_WRONG, actual=brief(value) if value.numel() != 1 else f"{float(value):.4g}",
@@ -365,7 +357,7 @@ def test_xor_lightning_trains_with_a_trainer(student, reference, tmp_path):
         elif "does not require grad" in message or "must return a Tensor" in message:
             why = WHY_NO_GRAPH
         error = f"{type(exc).__name__}: {message.split('. ')[0].split(' (')[0]}"[:160]
-        fail(_fill(TRAINER_FAILED, error=error, why=why))
+        fail(TRAINER_FAILED, error=error, why=why)
     _fit(theirs, epochs, tmp_path / "reference")
     after = params_of(mine)
     unchanged = [name for (name, _), a, b in zip(mine.named_parameters(), start, after) if torch.equal(a, b)]
@@ -622,8 +614,7 @@ def test_tensorboard_logs_the_epoch_loss(run_tb):
     want_steps, want_values = _series(ref_scalars, "Loss/train")
     check(steps == want_steps, TB_EPOCH_STEPS, actual=steps, expected=want_steps)
     if not close(torch.tensor(values), torch.tensor(want_values), "train"):
-        fail(_fill(TB_VALUES, tag="Loss/train", actual=_floats(values), expected=_floats(want_values),
-                   what=TB_EPOCH_WHAT))
+        fail(TB_VALUES, tag="Loss/train", actual=_floats(values), expected=_floats(want_values), what=TB_EPOCH_WHAT)
 
 
 @item("train_with_tensorboard", points=1, timeout=TIMEOUT)
@@ -638,8 +629,8 @@ def test_tensorboard_logs_batch_losses_at_global_steps(run_tb):
             fail(TB_BATCH_STEPS_RESET, actual=steps, expected=want_steps)
         fail(TB_BATCH_STEPS, actual=steps, expected=want_steps)
     if not close(torch.tensor(values), torch.tensor(want_values), "train"):
-        fail(_fill(TB_VALUES, tag="Loss/train_batch", actual=_floats(values), expected=_floats(want_values),
-                   what=TB_BATCH_WHAT))
+        fail(TB_VALUES, tag="Loss/train_batch", actual=_floats(values), expected=_floats(want_values),
+             what=TB_BATCH_WHAT)
 
 
 @item("train_with_tensorboard", points=1, timeout=TIMEOUT)

@@ -35,8 +35,7 @@ def copy_parameters(source: nn.Module, target: nn.Module, extra: Text = Text("",
     pairs = _pairs(source, target)
     if pairs is None:
         expected, actual = shapes(source), shapes(target)
-        fail(Text(ARCHITECTURE.en.format(actual=actual, expected=expected, extra=extra.en),
-                  ARCHITECTURE.pt.format(actual=actual, expected=expected, extra=extra.pt)))
+        fail(ARCHITECTURE, actual=actual, expected=expected, extra=extra)
     with torch.no_grad():
         for src, dst in pairs:
             dst.copy_(src)

@@ -9,16 +9,28 @@ LANGS = ("en", "pt-BR")
 
 @dataclass(frozen=True)
 class Text:
-    """One message in both languages; `format` fills the same fields in both."""
+    """One message in both languages.
+
+    `format` fills the same fields in both, with str.format's rules (format specs included); a
+    field that is itself a Text gives each language its own words, so messages compose:
+    `NOT_MOVED.format(what=BATCH_PART["inputs"])` fills "inputs" in English, "as entradas" in
+    Portuguese. `+` and `join` put Texts together language by language."""
 
     en: str
     pt: str
 
     def format(self, **fields) -> "Text":
-        return Text(self.en.format(**fields), self.pt.format(**fields))
+        en = {k: v.en if isinstance(v, Text) else v for k, v in fields.items()}
+        pt = {k: v.pt if isinstance(v, Text) else v for k, v in fields.items()}
+        return Text(self.en.format(**en), self.pt.format(**pt))
 
     def __add__(self, other: "Text") -> "Text":
         return Text(self.en + other.en, self.pt + other.pt)
+
+    def join(self, texts) -> "Text":
+        """The texts one after the other with this Text between them, like str.join."""
+        texts = list(texts)
+        return Text(self.en.join(t.en for t in texts), self.pt.join(t.pt for t in texts))
 
     def get(self, lang: str) -> str:
         return self.pt if lang == "pt-BR" else self.en
@@ -89,6 +101,10 @@ HUNG_AGAIN = Text(
     "`{name}` ({file}) não retornou em {seconds:g} s. Já tinha travado em {check}, onde teve {first:.0f} s, "
     "então cada chamada seguinte recebe só um tempo curto: procure um laço sem fim em `{name}`.",
 )
+# The parts of a batch and where one arrived without .to(device): the training checks' spies and
+# engine/outcome.py (PyTorch's device-mismatch error) name them alike.
+BATCH_PART = {"inputs": Text("inputs", "as entradas"), "targets": Text("targets", "os alvos")}
+REACHED = {"model": Text("the model", "ao modelo"), "loss": Text("the loss function", "à função de loss")}
 SEED_NOTE = Text(" (seed {seed})", " (semente {seed})")
 TITLE_LINE = Text("graded: {impl} · device: {device} · language: {lang}",
                   "avaliado: {impl} · dispositivo: {device} · idioma: {lang}")

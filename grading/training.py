@@ -35,12 +35,12 @@ FORWARD_PASSES = Text(
     "BatchNorm every pass in training mode moves the running statistics, and with Dropout every pass draws new "
     "random masks, so the extra pass changed the training. Run the model once per batch and reuse its output "
     "(for the loss, an accuracy or a log).",
-    "{call} rodou o forward do modelo {count} vezes onde bastavam {expected} (um por {per_pt}). Com BatchNorm "
+    "{call} rodou o forward do modelo {count} vezes onde bastavam {expected} (um por {per}). Com BatchNorm "
     "cada passada em modo de treino move as estatísticas acumuladas, e com Dropout cada passada sorteia "
     "máscaras novas, então a passada a mais mudou o treino. Rode o modelo uma vez por batch e reaproveite a "
     "saída (para a loss, uma acurácia ou um log).",
 )
-PER = {"batch": ("batch", "batch"), "epoch": ("epoch", "época")}
+PER = {"batch": Text("batch", "batch"), "epoch": Text("epoch", "época")}
 STOPPED_EARLY = Text(
     "{call} stopped after {count} of {epochs} epochs: in this run the loss does not fall ({setting}) and the "
     "loop ended early. Run every epoch asked for (for epoch in range(...)) and never break out of the loop "
@@ -55,7 +55,7 @@ BUILT_GRAPH = Text(
     "backward(), so that graph only costs memory and time, and calling .detach() on the result comes too late: "
     "the graph was already recorded. Run the forward pass inside `with torch.no_grad():` "
     "(or torch.inference_mode()).",
-    "{fn} construiu um grafo do autograd: a saída da camada {layer} tinha grad_fn{when_pt}. Nada aqui "
+    "{fn} construiu um grafo do autograd: a saída da camada {layer} tinha grad_fn{when}. Nada aqui "
     "chama backward(), então esse grafo só gasta memória e tempo, e chamar .detach() no resultado chega tarde "
     "demais: o grafo já foi gravado. Rode o forward dentro de `with torch.no_grad():` "
     "(ou torch.inference_mode()).",
@@ -81,8 +81,7 @@ def check_every_epoch(call: str, values, epochs: int, setting: str) -> None:
 
 
 def forward_passes(call: str, count: int, expected: int, per: str) -> Text:
-    en, pt = PER[per]
-    return FORWARD_PASSES.format(call=call, count=count, expected=expected, per=en, per_pt=pt)
+    return FORWARD_PASSES.format(call=call, count=count, expected=expected, per=PER[per])
 
 
 # ---------------------------------------------------------------- models
@@ -263,7 +262,7 @@ def check_no_graph(spy: GraphSpy, fn: str) -> None:
     """Fail when a layer's output carried a graph: the work was recorded by autograd."""
     if spy.layer is not None:
         when = GRAD_WAS_ON if spy.grad_on else Text("", "")
-        fail(BUILT_GRAPH, fn=fn, layer=spy.layer, when=when.en, when_pt=when.pt)
+        fail(BUILT_GRAPH, fn=fn, layer=spy.layer, when=when)
 
 
 class RecordingLoss:

@@ -92,12 +92,10 @@ class Prepared:
     digest: str = ""
 
     def status(self, lang: str) -> str:
-        return "; ".join(p.get(lang) for p in self.problems) if self.problems else "ok"
+        return self.status_text().get(lang)
 
     def status_text(self) -> Text:
-        if not self.problems:
-            return Text("ok", "ok")
-        return Text("; ".join(p.en for p in self.problems), "; ".join(p.pt for p in self.problems))
+        return Text("; ", "; ").join(self.problems) if self.problems else Text("ok", "ok")
 
 
 class Refused(Exception):
@@ -380,8 +378,7 @@ def _prepare_from(listing: _Listing, archive, prepared: Prepared, modules: list[
         if rel.suffix == ".py":
             why = _unreadable(prepared.root.joinpath(*rel.parts))
             if why is not None:
-                problems.append(Text(NOT_UTF8.en.format(name=str(root / rel), why=why.en),
-                                     NOT_UTF8.pt.format(name=str(root / rel), why=why.pt)))
+                problems.append(NOT_UTF8.format(name=str(root / rel), why=why))
 
 
 def _digest(prepared: Prepared) -> str:

@@ -298,12 +298,12 @@ class _Module:
                 if first >= n:
                     return n
                 if importing is not None:
-                    text = _fill(notices.CRASHED_AT_IMPORT, module=importing, how=how, where=where)
+                    text = notices.CRASHED_AT_IMPORT.format(module=importing, how=how, where=where)
                     for j in range(first, n):
                         self._synthetic(j, "error", text, 0.0)
                     return n
                 elapsed = _monotonic() - started_at if current is not None else 0.0
-                self._synthetic(first, "error", _fill(notices.CRASHED, how=how, where=where), elapsed)
+                self._synthetic(first, "error", notices.CRASHED.format(how=how, where=where), elapsed)
                 return first + 1
 
     # ------------------------------------------------------------ logging in the parent
@@ -321,7 +321,7 @@ class _Module:
             return
         if not records:
             why = Text("no result was reported for it", "nenhum resultado foi relatado para ela")
-            self._log(item, phases or None, ("error", _fill(notices.NO_VERDICT, why=why), elapsed))
+            self._log(item, phases or None, ("error", notices.NO_VERDICT.format(why=why), elapsed))
             return
         status, message, duration = _valid_record(records[0])
         self._log(item, phases, (status, message, duration))
@@ -361,13 +361,6 @@ class _Module:
             if isinstance(message, Text):
                 message = message.as_dict()
             shared.add_record(config, shared.new_record(item, status, message, duration))
-
-
-def _fill(template: Text, **fields) -> Text:
-    """Format a template whose fields are themselves Texts (each language gets its own)."""
-    en = {k: (v.en if isinstance(v, Text) else v) for k, v in fields.items()}
-    pt = {k: (v.pt if isinstance(v, Text) else v) for k, v in fields.items()}
-    return Text(template.en.format(**en), template.pt.format(**pt))
 
 
 def _agree(phases: list[dict], status: str, shown: str | None, item) -> None:

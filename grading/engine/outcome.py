@@ -15,7 +15,8 @@ import pytest
 
 from grading import notices
 from grading.sandbox import containment
-from grading.text import HUNG_AGAIN, NOT_STARTED, RAISED, RAISED_AT, TIMED_OUT, TIMED_OUT_IN, Text
+from grading.text import (BATCH_PART, HUNG_AGAIN, NOT_STARTED, RAISED, RAISED_AT, REACHED, TIMED_OUT, TIMED_OUT_IN,
+                          Text)
 from grading.verdict import (FAILURE_STATUSES, OUTPUT_LIMIT, CheckFailed, CheckTimeout, HungAgain, display_path,
                              in_root, resolved_path, student_frame)
 
@@ -73,16 +74,15 @@ DEVICE_MISMATCH = "Expected all tensors to be on the same device"
 UNMOVED_BATCH = Text(
     "the batch's {what} reached {where} without being moved to `device`{at}: call .to(device) on the inputs "
     "and on the targets of every batch. (PyTorch: \"{error}\")",
-    "{what_pt} do batch chegaram {where_pt} sem passar por .to(device){at_pt}: chame .to(device) nas entradas "
+    "{what} do batch chegaram {where} sem passar por .to(device){at}: chame .to(device) nas entradas "
     "e nos alvos de cada batch. (PyTorch: \"{error}\")",
 )
 
 
 def _unmoved_batch(text: str, at: Text) -> Text:
     targets = "target" in text.split("but got", 1)[-1].split("(", 1)[0] or "loss" in text
-    fields = (dict(what="targets", what_pt="os alvos", where="the loss function", where_pt="à função de loss")
-              if targets else dict(what="inputs", what_pt="as entradas", where="the model", where_pt="ao modelo"))
-    return UNMOVED_BATCH.format(error=text.splitlines()[0].split(" (when")[0][:160], at=at.en, at_pt=at.pt, **fields)
+    what, where = (BATCH_PART["targets"], REACHED["loss"]) if targets else (BATCH_PART["inputs"], REACHED["model"])
+    return UNMOVED_BATCH.format(what=what, where=where, at=at, error=text.splitlines()[0].split(" (when")[0][:160])
 
 
 def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None = None) -> tuple[str, Text]:
@@ -141,4 +141,4 @@ def classify(exc: BaseException, tb, root: Path | None, timeout_s: float | None 
     if isinstance(exc, RuntimeError) and DEVICE_MISMATCH in text:
         return "failed", _unmoved_batch(text, at)
     error = error[:300]
-    return "error", Text(RAISED.en.format(error=error, where=at.en), RAISED.pt.format(error=error, where=at.pt))
+    return "error", RAISED.format(error=error, where=at)

@@ -120,9 +120,8 @@ class ImplementationRoot:
             return CheckFailed(notices.TAMPERED_AT_IMPORT.format(module=name, names=_guard.describe(replaced)), "error")
         harmful = state.harmful_changes(before, after)
         if harmful:
-            what = Text("; ".join(t.en for t in harmful), "; ".join(t.pt for t in harmful))
-            return CheckFailed(Text(notices.STATE_AT_IMPORT.en.format(module=name, what=what.en),
-                                    notices.STATE_AT_IMPORT.pt.format(module=name, what=what.pt)), "error")
+            what = Text("; ", "; ").join(harmful)
+            return CheckFailed(notices.STATE_AT_IMPORT.format(module=name, what=what), "error")
         return None
 
     def get(self, module: str, name: str):

@@ -273,8 +273,7 @@ def check_item(module: str, item: str, namespace: dict, *, lang: str | None = No
     if _PRISTINE:
         harmful = state.harmful_changes(_PRISTINE, state.capture())
         if harmful:
-            what = Text("; ".join(t.en for t in harmful), "; ".join(t.pt for t in harmful))
-            print(Text(STATE_CHANGED.en.format(what=what.en), STATE_CHANGED.pt.format(what=what.pt)).get(lang))
+            print(STATE_CHANGED.format(what=Text("; ", "; ").join(harmful)).get(lang))
             return 0
     select, code, output = run_item(module, item, namespace, lang=lang, timeout_scale=timeout_scale,
                                     kit_root=kit_root)

@@ -99,6 +99,7 @@ MEMORY = Text(
     "grows without bound, or a far too large allocation.",
     "seu código ficou sem memória ({what}): o avaliador permite {limit}; procure um tensor ou uma lista que "
     "cresce sem limite, ou uma alocação grande demais.")
+MACHINE_MEMORY = Text("the machine's memory", "a memória da máquina")
 
 
 class Refused(PermissionError):
@@ -658,6 +659,4 @@ def memory_verdict(exc: BaseException) -> Text | None:
         what = text.splitlines()[0][:160] if text else "RuntimeError"
     else:
         return None
-    limit = _C.memory_limit or "the machine's memory"
-    limit_pt = _C.memory_limit or "a memória da máquina"
-    return Text(MEMORY.en.format(what=what, limit=limit), MEMORY.pt.format(what=what, limit=limit_pt))
+    return MEMORY.format(what=what, limit=_C.memory_limit or MACHINE_MEMORY)

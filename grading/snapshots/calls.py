@@ -659,8 +659,7 @@ def _mismatch(store: Store, name: str, fps: list, rng: bool, distance: float = m
     if distance <= NEAR_MISS:
         _raise("error", CANNOT_ANSWER.format(call=shown))
     if rng:
-        _raise("failed", Text(MISMATCH.en.format(call=shown, diff=DIFF_RNG.en, name=short),
-                              MISMATCH.pt.format(call=shown, diff=DIFF_RNG.pt, name=short)))
+        _raise("failed", MISMATCH.format(call=shown, diff=DIFF_RNG, name=short))
     recorded = store.calls.get(name, [])
     near = [e for e in recorded if e["node"] == _Current.node] or recorded
     diff = DIFF_NONE
@@ -672,8 +671,7 @@ def _mismatch(store: Store, name: str, fps: list, rng: bool, distance: float = m
             diff = (DIFF_VALUES.format(arg=arg, now=now) if now == was
                     else DIFF_ARG.format(arg=arg, now=now, was=was))
             break
-    _raise("failed", Text(MISMATCH.en.format(call=shown, diff=diff.en, name=short),
-                          MISMATCH.pt.format(call=shown, diff=diff.pt, name=short)))
+    _raise("failed", MISMATCH.format(call=shown, diff=diff, name=short))
 
 
 class _ReplayedFunction:
@@ -790,8 +788,7 @@ class SnapshotRoot:
         def on_missing(what):
             if hints.active():
                 raise hints.HintUnavailable(what)
-            _raise("failed", Text(MISMATCH.en.format(call=what, diff=DIFF_NONE.en, name=name),
-                                  MISMATCH.pt.format(call=what, diff=DIFF_NONE.pt, name=name)))
+            _raise("failed", MISMATCH.format(call=what, diff=DIFF_NONE, name=name))
 
         self._objects[key] = snapclass.make_class(name, blueprint, on_method, on_missing)
         return self._objects[key]
