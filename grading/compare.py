@@ -71,10 +71,6 @@ def _plain(x) -> torch.Tensor:
         return t
 
 
-def _tensor(x) -> torch.Tensor:
-    return _plain(x)
-
-
 def close(actual, expected, kind: str = "op", device=None, computed_in: torch.dtype | None = None) -> bool:
     """Same shape and values within the table's tolerance for `expected`'s dtype and device.
 
