@@ -23,13 +23,14 @@ PACKAGE = Path(__file__).resolve().parent.parent  # grading/
 PLUGIN = PACKAGE / "engine" / "plugin.py"
 
 
-def engine_files(entry_files: list[Path]) -> list[Path]:
-    """The grading modules `entry_files` import, directly or not, read from their import statements
-    (those inside functions too), so an edit to, say, the HTML report changes no verdict's key."""
-    todo, seen = list(entry_files), set()
+def _follow_imports(entries: list[Path], targets) -> list[Path]:
+    """`entries` and every file their import statements reach, directly or not (those inside
+    functions too); `targets(node)` names the files one import statement may mean. Files that do
+    not exist are listed too (a sibling that appears later changes a fingerprint)."""
+    todo, seen = list(entries), set()
     while todo:
         path = todo.pop()
-        if path in seen or not path.is_file():
+        if path in seen:
             continue
         seen.add(path)
         try:
@@ -37,45 +38,41 @@ def engine_files(entry_files: list[Path]) -> list[Path]:
         except (OSError, SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
-                    node.module == "grading" or node.module.startswith("grading.")):
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names if a.name.startswith("grading.")]
-            for name in names:
-                inner = PACKAGE.joinpath(*name.split(".")[1:])
-                todo += [inner / "__init__.py"] + ([inner.with_suffix(".py")] if inner != PACKAGE else [])
-    return sorted(p for p in seen if PACKAGE in p.parents)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                todo += targets(node)
+    return sorted(seen)
 
 
-def _sibling_imports(path: Path) -> set[str]:
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return set()
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level >= 1:
-            if node.module:
-                names.add(node.module.split(".")[0])
-            else:
-                names.update(a.name for a in node.names)
-    return names
+def _engine_targets(node) -> list[Path]:
+    """The grading modules an absolute import may mean (`from grading.x import y`: x, or x/y)."""
+    if isinstance(node, ast.ImportFrom):
+        if node.level or not node.module or not (node.module == "grading" or node.module.startswith("grading.")):
+            return []
+        names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    else:
+        names = [a.name for a in node.names if a.name.startswith("grading.")]
+    found = []
+    for name in names:
+        inner = PACKAGE.joinpath(*name.split(".")[1:])
+        found += [inner / "__init__.py"] + ([inner.with_suffix(".py")] if inner != PACKAGE else [])
+    return found
+
+
+def engine_files(entry_files: list[Path]) -> list[Path]:
+    """The grading modules `entry_files` import, directly or not, so an edit to, say, the HTML
+    report changes no verdict's key."""
+    return [p for p in _follow_imports(entry_files, _engine_targets) if PACKAGE in p.parents and p.is_file()]
 
 
 def _root_files(root: Path, module: str) -> list[Path]:
-    seen, todo, files = set(), [module], []
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        path = root / f"{name}.py"
-        files.append(path)
-        if path.is_file():
-            todo.extend(_sibling_imports(path))
-    return sorted(files)
+    """`module`'s file in an implementation folder and the sibling files it imports relatively."""
+    def siblings(node) -> list[Path]:
+        if not isinstance(node, ast.ImportFrom) or node.level < 1:
+            return []
+        names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+        return [root / f"{name}.py" for name in names]
+
+    return _follow_imports([root / f"{module}.py"], siblings)
 
 
 def fingerprint(module: str, impl: Path, ref: Path, kit: Path) -> str:

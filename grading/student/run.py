@@ -37,7 +37,7 @@ GRADING_INSTALLED = Text(
     "nem acima dela)")
 
 
-def lang_of(args) -> str:
+def _lang(args) -> str:
     return getattr(args, "lang", None) or default_lang()
 
 
@@ -52,7 +52,7 @@ class Where:
     @classmethod
     def of(cls, args) -> "Where":
         kit, found = current_kit()
-        return cls(kit, found, resolve_root(args.impl, kit), lang_of(args))
+        return cls(kit, found, resolve_root(args.impl, kit), _lang(args))
 
     @property
     def curriculum(self) -> dict[str, dict[str, int]]:
