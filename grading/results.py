@@ -181,8 +181,9 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= max(width, 40) * 3 else text[: max(width, 40) * 3 - 1] + "…"
 
 
-def gradescope(results: list[CheckResult], lang: str, execution_time: float) -> dict:
-    """Gradescope's results.json form (also read by the kit's other graders)."""
+def gradescope(results: list[CheckResult], lang: str, execution_time: float, containment: dict | None = None) -> dict:
+    """Gradescope's results.json form (also read by the kit's other graders). `containment`: whether
+    the grader's files were hidden from the submission by the kernel, and if not, why."""
     earned, possible = totals(results)
     tests = []
     for r in combine(results):
@@ -208,6 +209,7 @@ def gradescope(results: list[CheckResult], lang: str, execution_time: float) -> 
         "execution_time": round(execution_time, 3),
         "output": f"{TITLE.get(lang)}: {earned}/{possible}",
         "tests": tests,
+        **({"extra_data": {"containment": containment}} if containment else {}),
     }
 
 

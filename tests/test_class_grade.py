@@ -105,6 +105,7 @@ def build_class(folder: Path) -> None:
     (folder / "notes.txt").write_text("not a submission\n")
     # hostile code
     module_copy(folder / "selfkill", KIT / "tests" / "hostile" / "sigkill_in_call.py")
+    module_copy(folder / "native", KIT / "tests" / "hostile" / "read_native.py")
     solution = SOLUTION.read_text(encoding="utf-8")
     for student, source in (("forger", FORGE_REPLY + solution),
                             ("jobkill", solution.replace("def gradients(f, *inputs):",
@@ -290,6 +291,22 @@ def test_hostile_code_costs_only_its_own_student(graded):
     assert rows["forger"]["max_score"] == rows["alice"]["max_score"]
     assert proc.returncode == 0, proc.stderr[-2000:]  # every student graded (a job that dies is retried on a re-run)
     assert "0 not graded" in proc.stderr
+
+
+def test_the_graders_files_are_hidden_from_every_student(graded):
+    """Reading the reference with torch's native readers (no audit event) finds nothing where the
+    kernel hides it (grading/sandbox/namespaces.py); each student's results say whether it did."""
+    from grading.sandbox import namespaces
+
+    base, _proc = graded
+    unhidden = namespaces.probe()
+    for student in ("alice", "native"):
+        results = json.loads((base / "out" / "results" / f"{student}.json").read_text(encoding="utf-8"))
+        assert results["extra_data"]["containment"] == {"files_hidden": unhidden is None, "why": unhidden}
+    if unhidden:
+        pytest.skip(f"the kernel cannot hide the grader's folders here: {unhidden}")
+    assert by_student(base / "out")["native"]["total"] == "0"
+    assert all("no route to the reference" in t["output"] for t in results["tests"])
 
 
 def test_class_json_counts_the_class(graded):

@@ -134,8 +134,18 @@ def _by_item(results: dict) -> dict[tuple[str, str], list[dict]]:
     return items
 
 
+@pytest.fixture(scope="session")
+def unhidden() -> str | None:
+    """Why this machine cannot hide the grader's folders from a worker (None: it can)."""
+    from grading.sandbox import namespaces
+
+    return namespaces.probe()
+
+
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_hostile_submission_costs_only_its_own_module(path, graded):
+def test_hostile_submission_costs_only_its_own_module(path, graded, unhidden):
+    if declared(path, "NEEDS_NAMESPACES", False) and unhidden:
+        pytest.skip(f"the kernel cannot hide the grader's folders here: {unhidden}")
     expected = hostile_of(path)
     status, results, output = graded[path.stem]
     assert results is not None and "tests" in results, (results, output[-3000:])

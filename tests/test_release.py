@@ -145,3 +145,21 @@ def test_a_release_catches_a_submission_that_borrows_the_recorded_answers(releas
     borrowed = [t for t in results["tests"] if t["tags"][1] == "gradient_descent"]
     assert borrowed and all(t["tags"][2] == "cheated" and t["score"] == 0 for t in borrowed), proc.stdout[-3000:]
     assert proc.returncode != 0
+
+
+def test_a_release_hides_the_recorded_answers_from_native_readers(released, tmp_path):
+    """torch's native file readers raise no audit event: from a release, only the kernel keeps them
+    from checks/snapshots/ (grading/sandbox/namespaces.py), by the direct path and by /proc."""
+    from grading.sandbox import namespaces
+
+    unhidden = namespaces.probe()
+    if unhidden:
+        pytest.skip(f"the kernel cannot hide the grader's folders here: {unhidden}")
+    impl = tmp_path / "read_native"
+    impl.mkdir()
+    shutil.copy(KIT / "tests" / "hostile" / "read_native.py", impl / "ex01_autograd.py")
+    proc, results = _grade(released, impl, tmp_path)
+    rows = [t for t in results["tests"] if t["tags"][0] == "ex01_autograd"]
+    assert rows and all(t["score"] == 0 and t["tags"][2] == "error" for t in rows), proc.stdout[-3000:]
+    assert all("no route to the reference" in t["output"] for t in rows), rows[0]["output"]
+    assert results["extra_data"]["containment"] == {"files_hidden": True, "why": None}

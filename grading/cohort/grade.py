@@ -267,7 +267,7 @@ class _Run:
             line = FAILED_LINE.format(student=outcome.student, status=outcome.failure.get(self.lang))
         else:
             records = [res.CheckResult(**r) for r in outcome.records]
-            payload = res.gradescope(records, self.lang, outcome.elapsed_s)
+            payload = res.gradescope(records, self.lang, outcome.elapsed_s, outcome.containment)
             status = prepared.status_text()
             if prepared.problems:
                 payload["output"] += " · " + status.get(self.lang)

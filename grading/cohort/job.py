@@ -63,11 +63,13 @@ class ClassLoop:
             request = json.loads(line)
             config.option.impl = request["root"]
             records.clear()
+            config.stash[shared.META].pop("containment", None)
             session.testsfailed = 0  # the plugin's loop declines to run after failures it did not see
             started = time.perf_counter()
             plugin.pytest_runtestloop(session)
             self.reply({"t": "done", "student": request["student"], "records": [asdict(r) for r in records],
-                        "elapsed_s": round(time.perf_counter() - started, 3)})
+                        "elapsed_s": round(time.perf_counter() - started, 3),
+                        "containment": shared.containment_of(config)})
         return True
 
     @staticmethod

@@ -46,6 +46,7 @@ class Outcome:
     records: list[dict] | None      # None: the student could not be graded
     elapsed_s: float = 0.0
     failure: Text | None = None
+    containment: dict | None = None  # what the kernel hid from the student's code (results.gradescope)
 
 
 class _Job:
@@ -156,7 +157,8 @@ class Pool:
                                 job.ready, job.budget = True, float(msg["budget_s"])
                             elif msg.get("t") == "done" and job.current and msg.get("student") == job.current[0]:
                                 job.current = None
-                                on_done(Outcome(msg["student"], msg["records"], float(msg.get("elapsed_s", 0.0))))
+                                on_done(Outcome(msg["student"], msg["records"], float(msg.get("elapsed_s", 0.0)),
+                                                containment=msg.get("containment")))
                     if lost is None and (job.current or not job.ready) and time.monotonic() > job.deadline:
                         if not job.ready:
                             raise Fatal(f"a grading job did not start within {STARTUP_S:.0f} s\n{job.log_tail()}")

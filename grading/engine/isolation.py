@@ -47,7 +47,7 @@ from grading.engine import session as shared
 from grading.engine.outcome import classify
 from grading.engine.roots import IMPORT_HOOKS
 from grading.processes import kill_group
-from grading.sandbox import containment
+from grading.sandbox import containment, namespaces
 from grading.text import TIMED_OUT, Text, tag
 from grading.verdict import OUTPUT_LIMIT, STATUSES
 
@@ -115,6 +115,8 @@ def run_session(session) -> None:
     graded_files = {item.path for item in items if _graded(item)}
     if len(graded_files) > 1:
         warm_imports()
+    if graded_files:
+        namespaces.probe()  # once, before forking: whether workers can hide the grader's folders
     local = [item for item in items if item.path not in graded_files]
     following = dict(zip(map(id, local), local[1:] + [None]))
     done: set = set()
@@ -277,6 +279,7 @@ class _Module:
                         device = msg.get("device")
                         if isinstance(device, str) and len(device) < 40:
                             shared.note_device(self.config, device)
+                        shared.note_containment(self.config, msg.get("hidden") is True, msg.get("unhidden"))
                         _finish(pid, 2.0)
                         return n
                     else:
@@ -646,7 +649,6 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
             faulthandler.enable(file=fault, all_threads=False)
         except (ValueError, OSError, RuntimeError):
             pass
-        threads.restore_threads()
         config = session.config
         complaints = _fresh_capture(config)
         shared.mark_worker(config)
@@ -654,6 +656,10 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
         IMPORT_HOOKS[:] = [lambda phase, module: channel.send({"t": "import", "phase": phase, "module": module})]
         hung.HUNG_HOOKS[:] = [lambda found: channel.send(found.wire())]
         shared.contain(session, lambda kind, what: channel.send({"t": "cheated", "kind": kind, "what": what}))
+        # Before torch's threads start (namespaces need a single thread); from here on this may be
+        # a new process, its pid no longer the one the parent knows.
+        hidden, unhidden = containment.hide_secrets({str(item.path) for item in items[start:]}, close_fds=(wfd,))
+        threads.restore_threads()
         records = shared.records_of(config)
         n = len(items)
         for j in range(start, n):
@@ -677,7 +683,7 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
                 channel.send({"t": "stop"})
                 break
         else:
-            channel.send({"t": "end", "device": shared.known_device(config)})
+            channel.send({"t": "end", "device": shared.known_device(config), "hidden": hidden, "unhidden": unhidden})
     except BaseException:
         code = 70
         try:

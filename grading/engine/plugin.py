@@ -28,7 +28,7 @@ from grading.engine.roots import ImplementationRoot  # noqa: E402
 from grading.engine.session import (DEFAULT_MODULE_TIMEOUT_S, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_S,  # noqa: E402
                                     META, PARTIAL, PRINTS, RECORDS, TIMEOUT, add_record, baseline,
                                     baseline_now, check_key, contain, detailed, device_of, item_timeout,
-                                    known_device, lang_of, module_of, new_record, reference_mode,
+                                    containment_of, known_device, lang_of, module_of, new_record, reference_mode,
                                     resolve_root, seed_of)
 from grading.sandbox import guard as _guard  # noqa: E402
 from grading.text import STATUS, TITLE_LINE, tag  # noqa: E402
@@ -396,7 +396,7 @@ def pytest_sessionfinish(session, exitstatus):
     path = config.getoption("--score-json")
     elapsed = time.perf_counter() - config.stash[META]["started"]
     res.note_reference_helpers(records)  # before the terminal's summary too: pytest prints it after this hook
-    payload = res.gradescope(records, lang_of(config), elapsed)
+    payload = res.gradescope(records, lang_of(config), elapsed, containment_of(config))
     if path:
         res.write_json(Path(path), payload)
     if not records:

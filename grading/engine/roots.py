@@ -54,6 +54,13 @@ class ImplementationRoot:
                 install_reference_finder(self.alias, self.path)
         return package
 
+    def _has(self, file: str) -> bool:
+        """Whether the root has `file`; a reference hidden from this worker still has what was
+        read ahead (grading/sandbox/namespaces.py), and the submission asking is refused."""
+        from grading.sandbox.containment import secret_is_file
+
+        return secret_is_file(self.path / file)
+
     def module(self, name: str) -> types.ModuleType:
         """Import `name` from this root, or raise CheckFailed saying why it cannot be graded."""
         if name in self._failures:  # a fresh exception each time: a re-raised one grows its traceback
@@ -62,7 +69,7 @@ class ImplementationRoot:
         qualified = f"{self.alias}.{name}"
         if qualified in sys.modules:
             return sys.modules[qualified]
-        if not (self.path / f"{name}.py").is_file():
+        if not self._has(f"{name}.py"):
             failure = CheckFailed(MISSING_MODULE.format(module=name, root=self.path), "error")
         else:
             self._package()

@@ -162,6 +162,19 @@ def known_device(config) -> str | None:
     return config.stash[META].get("device")
 
 
+def note_containment(config, hidden: bool, unhidden) -> None:
+    """What a worker said of the kernel's part in containing the submission (sandbox/namespaces.py):
+    the run's record keeps the weakest."""
+    why = unhidden[:300] if isinstance(unhidden, str) else None
+    known = config.stash[META].get("containment")
+    if known is None or (known["files_hidden"] and not hidden) or (known["why"] is None and why):
+        config.stash[META]["containment"] = {"files_hidden": hidden, "why": why}
+
+
+def containment_of(config) -> dict | None:
+    return config.stash[META].get("containment")
+
+
 def new_record(item, status: str, message: dict | None, duration: float) -> res.CheckResult:
     """A record whose names, points and seed come from this process's own copy of the check."""
     marker = item.get_closest_marker("item")

@@ -30,6 +30,12 @@ This is detection and refusal, not separation (the submission still shares the p
 Every refusal that is cheating is reported to the grading process at once (`note`), so a
 submission that catches the exception or tampers afterwards cannot undo the verdict.
 
+The audit hook sees what Python opens, not what native code opens (`torch.from_file`,
+`torch._C.PyTorchFileReader`, any op that takes a path). Where the machine allows it, the kernel
+closes that gap: `hide_secrets` reads ahead what the worker needs and namespaces.py hides the
+reference and the recorded answers from the worker; where it does not, those readers still reach
+them.
+
 What this does not stop, as long as the submission shares a process with the checks: reading
 values already in memory through module globals (a check's expected values, the replay's
 decoded answers) reached without the garbage collector or frames, frames reached through f_back
@@ -132,6 +138,7 @@ class _Context:
     memory_limit: str = ""
     student_threads: set = set()
     files: dict = {}
+    secrets: dict = {}  # real path -> content, read ahead of hiding (hide_secrets)
 
 
 _C = _Context()
@@ -160,6 +167,42 @@ def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias
     _C.forbidden = tuple(str(p) + os.sep for p in forbidden)
     _C.allowed = (str(_C.impl_root) + os.sep,)
     _C.files = {}
+    _C.secrets = {}
+
+
+# ---------------------------------------------------------------- the secret folders, hidden
+
+def hide_secrets(check_files, close_fds=()) -> tuple[bool, str | None]:
+    """In a worker about to run `check_files`: read what it will need from the secret folders
+    (the reference's modules, these modules' recorded answers), then hide the folders from this
+    process by the kernel where the machine allows it (namespaces.py). Returns what `hide` says.
+    Grading the reference itself hides nothing of it."""
+    from grading.sandbox import namespaces
+
+    inside = str(_C.impl_root) + os.sep
+    folders = [p for p in _C.forbidden if not inside.startswith(p) and not p.startswith(inside)]
+    stems = {Path(f).resolve().parent / "snapshots" / (Path(f).stem[len("test_"):] + ".pt") for f in check_files}
+    wanted = set(_C.ref_root.glob("*.py")) if _C.ref_root is not None else set()
+    for file in wanted | {f for f in stems if f.is_file()}:
+        try:
+            _C.secrets[_realpath(file)] = file.read_bytes()
+        except OSError:
+            pass
+    return namespaces.hide([p.rstrip(os.sep) for p in folders], close_fds)
+
+
+def secret_bytes(path) -> bytes:
+    """A file of the secret folders, from what was read ahead of hiding, else from disk; the
+    submission is refused as if it opened the file."""
+    _file_event("open", (path,))
+    kept = _C.secrets.get(_realpath(_fspath(path)))
+    return kept if kept is not None else Path(path).read_bytes()
+
+
+def secret_is_file(path) -> bool:
+    """Whether a file exists, counting the secret ones read ahead; refused to the submission."""
+    _file_event("open", (path,))
+    return _realpath(_fspath(path)) in _C.secrets or Path(path).is_file()
 
 
 def set_reporter(report: Callable[[str, str], None] | None) -> None:
@@ -354,7 +397,7 @@ class _PrologueLoader(importlib.machinery.SourceFileLoader):
     models legitimately pass through the submission's code (a check's swap)."""
 
     def get_code(self, fullname):
-        source = self.get_data(self.path)  # refused when the submission is the one importing
+        source = secret_bytes(self.path)  # refused when the submission is the one importing
         tree = ast.parse(source, self.path)
         tree = _Prologue().visit(tree)
         return compile(tree, self.path, "exec", dont_inherit=True)
@@ -376,7 +419,7 @@ class ReferenceFinder(importlib.abc.MetaPathFinder):
         if not fullname.startswith(self.alias + ".") or fullname.count(".") != 1:
             return None
         file = self.path / (fullname.split(".", 1)[1] + ".py")
-        if not file.is_file():
+        if not secret_is_file(file):
             return None
         return importlib.util.spec_from_file_location(fullname, str(file), loader=_PrologueLoader(fullname, str(file)))
 

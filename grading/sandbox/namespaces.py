@@ -1,0 +1,226 @@
+"""The grader's secret folders (the reference, the recorded answers) hidden from a grading worker
+by the kernel, where the machine lets an ordinary user make namespaces (as bubblewrap does).
+
+Why: the audit hook (containment.py) sees what Python opens, not what native code opens;
+`torch.from_file`, `torch._C.PyTorchFileReader` and any op that takes a path read files without
+an audit event. Here the folders are covered, for this worker only, by empty read-only mounts:
+
+1. a user and mount namespace (the same user id inside), an empty read-only tmpfs over each
+   folder;
+2. a second user namespace, which locks those mounts (they cannot be unmounted from inside), and
+   a PID namespace with its own /proc, so /proc/<pid>/root of another process of the same user
+   does not lead back to the real folders;
+3. the worker (the caller) becomes a relay: it waits and then ends the way the process that runs
+   the checks ended (its exit status, or its signal), so the grading process sees no difference.
+
+The caller's memory is unchanged: whatever the worker needs from those folders is read before
+(containment.keep_secrets). Where a step is refused (macOS, a container without user namespaces,
+Ubuntu's AppArmor restriction on unprivileged namespaces), `hide` says why and nothing is
+hidden: the audit hook alone stands, and native readers are not contained.
+"""
+from __future__ import annotations
+
+import faulthandler
+import functools
+import os
+import signal
+import struct
+import sys
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+# Taken before any submission code can replace them.
+_fork, _exit, _waitpid, _getpid, _kill = os.fork, os._exit, os.waitpid, os.getpid, os.kill
+
+
+class Refused(OSError):
+    """A step the machine does not allow; its text says which."""
+
+
+def _libc():
+    import ctypes
+
+    return ctypes, ctypes.CDLL(None, use_errno=True)
+
+
+def _call(libc, ctypes, what: str, result: int) -> None:
+    if result != 0:
+        raise Refused(f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _same_ids(uid: int, gid: int) -> None:
+    """Map this user (and group) to itself in the user namespace just made."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        try:
+            with open(f"/proc/self/{name}", "w") as file:
+                file.write(text)
+        except OSError as exc:
+            if name != "setgroups":  # kernels before 3.19 have no setgroups file
+                raise Refused(f"{name}: {exc.strerror}") from None
+
+
+def _cover(libc, ctypes, folders) -> None:
+    _call(libc, ctypes, "private mounts", libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None))
+    for folder in folders:
+        _call(libc, ctypes, f"cover {folder}",
+              libc.mount(b"tocha", os.fsencode(folder), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         b"size=4k,mode=0555"))
+
+
+def available() -> str | None:
+    """None where this machine can hide folders from a worker, else why not (without trying)."""
+    if not sys.platform.startswith("linux"):
+        return "not Linux"
+    if not os.path.exists("/proc/self/ns/user"):
+        return "the kernel has no user namespaces"
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def probe() -> str | None:
+    """None where `hide` works on this machine, else why not: tried once, in a throwaway child
+    process (a refusal half-way, such as Ubuntu's AppArmor letting a user namespace be made but no
+    user be mapped in it, must never happen to a worker). Asked in the grading process before it
+    forks workers, the answer is theirs too."""
+    why = available()
+    if why:
+        return why
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        read, write = os.pipe()
+        pid = _fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                hidden, why = _hide_now([folder], ())
+                os.write(write, b"" if hidden and why is None else (why or "not hidden").encode()[:500])
+            finally:
+                _exit(0)
+        os.close(write)
+        answer = b""
+        while chunk := os.read(read, 4096):
+            answer += chunk
+        os.close(read)
+        _waitpid(pid, 0)
+    return answer.decode() or None
+
+
+def hide(folders, close_fds=()) -> tuple[bool, str | None]:
+    """Hide `folders` from this process: (hidden, what is not contained and why, or None).
+    Must be called single-threaded (before torch starts its thread pool). Once they are hidden,
+    the caller continues in a new process (the checks' process); the original one only relays
+    how that process ended and never returns. `close_fds` are closed in the processes that only
+    wait (a pipe the grading process reads to its end). Where nothing could be hidden, nothing
+    changed either."""
+    folders = sorted({os.path.realpath(f) for f in folders if os.path.isdir(f)})
+    if not folders:
+        return False, None
+    why = probe()
+    if why:
+        return False, why
+    return _hide_now(folders, close_fds)
+
+
+def _hide_now(folders, close_fds) -> tuple[bool, str | None]:
+    try:
+        ctypes, libc = _libc()
+    except (ImportError, OSError) as exc:
+        return False, f"no C library: {exc}"
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        _call(libc, ctypes, "user namespace", libc.unshare(CLONE_NEWUSER | CLONE_NEWNS))
+    except Refused as exc:
+        return False, str(exc)  # nothing changed
+    try:
+        _same_ids(uid, gid)
+        _cover(libc, ctypes, folders)
+        _call(libc, ctypes, "locking namespace", libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID))
+        _same_ids(uid, gid)
+    except Refused as exc:
+        # In a namespace of our own with nothing hidden, or hidden but not locked: as good as
+        # not hidden. The checks still run here, with the audit hook.
+        return False, str(exc)
+    status_r, status_w = os.pipe()
+    if _fork():
+        os.close(status_w)
+        _relay(status_r, close_fds)
+    os.close(status_r)
+    libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    # PID 1 of the new namespace: its own /proc, then one more user namespace (locking that
+    # mount too), then the process that runs the checks (not PID 1, which ignores the signals
+    # a submission may send itself).
+    shared_proc = None
+    try:
+        _call(libc, ctypes, "own /proc", libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None))
+        _call(libc, ctypes, "locking /proc", libc.unshare(CLONE_NEWUSER | CLONE_NEWNS))
+        _same_ids(uid, gid)
+    except Refused as exc:
+        shared_proc = f"/proc still shows the machine's processes ({exc})"
+    child = _fork()
+    if child:
+        try:
+            _init(child, status_w, close_fds)
+        finally:
+            _exit(70)
+    os.close(status_w)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    return True, shared_proc
+
+
+def _init(child: int, status_w: int, close_fds) -> None:
+    """PID 1 of the namespace: reap everything; when the checks' process ends, tell the relay how."""
+    for fd in close_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    while True:
+        try:
+            pid, status = _waitpid(-1, 0)
+        except ChildProcessError:
+            _exit(0)
+        except InterruptedError:
+            continue
+        if pid == child:
+            os.write(status_w, struct.pack("!i", status))
+            _exit(0)  # the kernel ends whatever the checks' process left behind
+
+
+def _relay(status_r: int, close_fds) -> None:
+    """The worker the grading process knows: ends as the checks' process ended. Never returns."""
+    try:
+        _relay_end(status_r, close_fds)
+    finally:
+        _exit(70)
+
+
+def _relay_end(status_r: int, close_fds) -> None:
+    for fd in close_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    data = b""
+    while True:
+        chunk = os.read(status_r, 4096)
+        if not chunk:
+            break
+        data += chunk
+    try:
+        _waitpid(-1, 0)
+    except (ChildProcessError, InterruptedError):
+        pass
+    if len(data) < 4:
+        _exit(70)  # the namespace's first process was killed before it could say
+    status = struct.unpack("!i", data[:4])[0]
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        faulthandler.disable()  # the checks' process already said where it crashed
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        _kill(_getpid(), sig)
+    _exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70)
