@@ -13,6 +13,9 @@ Measures, each as the wall time of a fresh process (the best of --repeat runs):
   * a hung submission: ex01 graded with default timeouts where `gradients` and
     `gradient_descent` both loop forever (every check must still get its own "timed out"
     verdict; grading/engine/hung.py). Measured once whatever --repeat says: it waits on timers.
+  * ex01 with the grader's folders hidden from its worker and with hiding switched off, in turns
+    (what grading/sandbox/namespaces.py costs).
+
 Budgets: each of ex01–ex06 and ex08 within floor + 2 s, ex07 (it trains XOR, sums and MNIST)
 within floor + 5 s, ex09 (it imports lightning) within floor + 6 s, the whole suite within
 60 s, the MNIST training within 20 s, the hung submission within 60 s; the checks of ex01–ex06
@@ -100,6 +103,23 @@ def score_of(proc: subprocess.CompletedProcess) -> str:
     return "?"
 
 
+def hiding_cost(pairs: int) -> tuple[float, float]:
+    """ex01 with the grader's folders hidden from its worker (grading/sandbox/namespaces.py) and
+    with hiding switched off by a plugin, run in turns: (best hidden, best not hidden)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "tocha_no_hiding.py").write_text(
+            "from grading.sandbox import namespaces\nnamespaces.available = lambda: 'off for the benchmark'\n")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tmp, os.environ.get("PYTHONPATH")]))}
+        cmd = [PY, "-m", "pytest", *pytest_args("checks/test_ex01_autograd.py")]
+        hidden, plain = [], []
+        for _ in range(pairs):
+            for runs, extra in ((hidden, []), (plain, ["-p", "tocha_no_hiding"])):
+                start = time.perf_counter()
+                subprocess.run(cmd + extra, cwd=KIT, capture_output=True, env={**env, "TOCHA_LANG": "en"})
+                runs.append(time.perf_counter() - start)
+    return min(hidden), min(plain)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best counts (default 1)")
@@ -184,6 +204,11 @@ def main(argv=None) -> int:
             misses.append(f"hung submission (ex01): {timed_out} of {len(rows)} rows timed out")
         print(f"{'ex01, gradients and GD hung':34} {wall:7.2f} {'':10} {'':10} {HUNG_BUDGET_S:8.2f}  {score_of(proc):>7}  "
               f"{timed_out}/{len(rows)} rows timed out")
+
+    hidden, plain = hiding_cost(max(3, repeat))
+    report["hiding"] = {"ex01_hidden_s": round(hidden, 2), "ex01_not_hidden_s": round(plain, 2)}
+    print(f"{'ex01, grader files hidden / not':34} {hidden:7.2f} {plain:10.2f}  (best of interleaved runs: "
+          f"the kernel's hiding costs {hidden - plain:+.2f} s)")
 
     report["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report["misses"] = misses

@@ -109,7 +109,7 @@ def test_the_grading_process_sees_the_worker_end_as_the_checks_process_did(tmp_p
 
 
 def test_where_the_machine_refuses_nothing_changes(monkeypatch, tmp_path):
-    monkeypatch.setattr(namespaces, "probe", lambda: "not Linux")
+    monkeypatch.setattr(namespaces, "available", lambda: "not Linux")
     pid = os.getpid()
     assert namespaces.hide([tmp_path]) == (False, "not Linux")
     assert os.getpid() == pid and os.listdir(tmp_path) == []

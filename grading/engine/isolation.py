@@ -47,7 +47,7 @@ from grading.engine import session as shared
 from grading.engine.outcome import classify
 from grading.engine.roots import IMPORT_HOOKS
 from grading.processes import kill_group
-from grading.sandbox import containment, namespaces
+from grading.sandbox import containment
 from grading.text import TIMED_OUT, Text, tag
 from grading.verdict import OUTPUT_LIMIT, STATUSES
 
@@ -115,8 +115,6 @@ def run_session(session) -> None:
     graded_files = {item.path for item in items if _graded(item)}
     if len(graded_files) > 1:
         warm_imports()
-    if graded_files:
-        namespaces.probe()  # once, before forking: whether workers can hide the grader's folders
     local = [item for item in items if item.path not in graded_files]
     following = dict(zip(map(id, local), local[1:] + [None]))
     done: set = set()
