@@ -535,3 +535,69 @@ def test_grades_csv_never_starts_a_cell_with_a_formula():
     row = Row(status={"en": "=cmd|' /c calc'!A1", "pt-BR": "-"}, modules={MODULE: [1, 2]}, total=1, max_score=2)
     rows = list(csv.reader(io.StringIO(grades_csv(Ledger(config={}, students={"@alice": row}), [MODULE], "en"))))
     assert rows[1] == ["'@alice", "", "", "1", "1", "2", "50", "", "0", "0", "1", "", "'=cmd|' /c calc'!A1"]
+
+
+# ---------------------------------------------------------------- a job killed from outside
+
+SLOW_IMPORT = '''
+import os as _os, time as _time
+with open(_os.environ["TOCHA_TEST_MARK"], "a") as _mark:  # the test kills the grading job now
+    _mark.write("x")
+_time.sleep(6)
+'''
+
+
+def _jobs_of(parent: int) -> list[int]:
+    """The grading jobs `tocha grade` (pid `parent`) started: `python -m grading.cohort.job`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"grading.cohort.job" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the grading job through /proc")
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_job_killed_from_outside_costs_nobody_their_grade(tmp_path, kills):
+    """The grading job dies (the machine's OOM killer, an operator) while it grades "bia": she is
+    graded again in a fresh job; a second death is her row's "not graded" with how the job ended.
+    The others are graded either way."""
+    klass, out, mark = tmp_path / "class", tmp_path / "out", tmp_path / "mark"
+    module_copy(klass / "ana", SOLUTION)
+    (klass / "bia").mkdir(parents=True)
+    (klass / "bia" / f"{MODULE}.py").write_text(SLOW_IMPORT + SOLUTION.read_text(encoding="utf-8"), encoding="utf-8")
+    module_copy(klass / "caio", MUTANT)
+    env = {**os.environ, "TOCHA_LANG": "en", "TOCHA_TEST_MARK": str(mark)}
+    proc = subprocess.Popen([sys.executable, "-m", "grading.cli", "grade", str(klass), "--out", str(out),
+                             "--modules", "ex01", "--jobs", "1"], cwd=KIT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for k in range(1, kills + 1):
+            deadline = time.monotonic() + 240
+            while (mark.read_text() if mark.exists() else "") != "x" * k:
+                assert time.monotonic() < deadline and proc.poll() is None, "bia was never graded"
+                time.sleep(0.05)
+            jobs = _jobs_of(proc.pid)
+            assert len(jobs) == 1, jobs
+            os.kill(jobs[0], signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    rows = by_student(out)
+    assert rows["ana"]["total"] == rows["ana"]["max_score"]
+    assert 0 < int(rows["caio"]["total"]) < int(rows["caio"]["max_score"])
+    if kills == 1:
+        assert proc.returncode == 0 and "0 not graded" in stderr, stderr[-2000:]
+        assert rows["bia"]["total"] == rows["bia"]["max_score"], rows["bia"]
+        assert mark.read_text() == "xx"
+    else:
+        assert proc.returncode != 0 and "1 not graded" in stderr, stderr[-2000:]
+        assert "SIGKILL" in stderr or "signal 9" in stderr, stderr[-2000:]
+        assert rows["bia"]["total"] in ("", "0"), rows["bia"]
