@@ -377,7 +377,9 @@ def test_a_module_handing_out_the_reference_is_cheating(tmp_path):
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["score"] == 0 and proc.returncode != 0, proc.stdout[-3000:]
     cheated = {t["tags"][1] for t in results["tests"] if t["tags"][2] == "cheated"}
-    assert cheated == {"train_epoch", "fit", "train_bgd", "linear_regression_gd"}, proc.stdout[-3000:]
+    # train_step too: the reference's modules are imported before the first check (ahead of hiding
+    # its folder, grading/sandbox/namespaces.py), so the alias finds them from the start.
+    assert cheated == {"train_step", "train_epoch", "fit", "train_bgd", "linear_regression_gd"}, proc.stdout[-3000:]
     assert all("reference's own" in t["output"] for t in results["tests"] if t["tags"][2] == "cheated")
 
 

@@ -45,7 +45,7 @@ from grading import notices, pytest_private
 from grading.engine import hung, threads
 from grading.engine import session as shared
 from grading.engine.outcome import classify
-from grading.engine.roots import IMPORT_HOOKS
+from grading.engine.roots import IMPORT_HOOKS, import_ahead
 from grading.processes import kill_group
 from grading.sandbox import containment
 from grading.text import TIMED_OUT, Text, tag
@@ -566,6 +566,18 @@ class _Channel:
             view = view[_write(self.fd, view):]
 
 
+def _hide_secrets(config, items, wfd: int) -> tuple[bool, str | None]:
+    """The reference's folder and checks/snapshots/ hidden from this worker where the machine
+    allows (grading/sandbox/namespaces.py); not while recording, the teacher's own run."""
+    mode = shared.reference_mode(config)
+    if mode == "record":
+        return False, None
+    check_files = {str(item.path) for item in items}
+    if mode == "live":
+        import_ahead(shared.resolve_root(config.getoption("--reference"), config), check_files)
+    return containment.hide_secrets(check_files, replay=mode == "replay", close_fds=(wfd,))
+
+
 def _die_with_parent(parent: int) -> None:
     try:
         import ctypes
@@ -656,7 +668,7 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
         shared.contain(session, lambda kind, what: channel.send({"t": "cheated", "kind": kind, "what": what}))
         # Before torch's threads start (namespaces need a single thread); from here on this may be
         # a new process, its pid no longer the one the parent knows.
-        hidden, unhidden = containment.hide_secrets({str(item.path) for item in items[start:]}, close_fds=(wfd,))
+        hidden, unhidden = _hide_secrets(config, items[start:], wfd)
         threads.restore_threads()
         records = shared.records_of(config)
         n = len(items)

@@ -32,13 +32,14 @@ submission that catches the exception or tampers afterwards cannot undo the verd
 
 The audit hook sees what Python opens, not what native code opens (`torch.from_file`,
 `torch._C.PyTorchFileReader`, any op that takes a path). Where the machine allows it, the kernel
-closes that gap: `hide_secrets` reads ahead what the worker needs and namespaces.py hides the
-reference and the recorded answers from the worker; where it does not, those readers still reach
-them.
+closes that gap: the worker imports the reference's modules it needs and reads its recorded answers
+ahead (`hide_secrets`), then namespaces.py hides the reference's folder and checks/snapshots/ from
+it; where the machine does not allow that, those readers still reach them.
 
 What this does not stop, as long as the submission shares a process with the checks: reading
 values already in memory through module globals (a check's expected values, the replay's
-decoded answers) reached without the garbage collector or frames, frames reached through f_back
+answers for the module being graded, read ahead of hiding or decoded) reached without the
+garbage collector or frames, frames reached through f_back
 from a frame some library handed over, and rewriting the guard's bytecode.
 """
 from __future__ import annotations
@@ -138,7 +139,7 @@ class _Context:
     memory_limit: str = ""
     student_threads: set = set()
     files: dict = {}
-    secrets: dict = {}  # real path -> content, read ahead of hiding (hide_secrets)
+    secrets: dict = {}  # real path -> recorded answers read ahead of hiding (hide_secrets)
 
 
 _C = _Context()
@@ -172,18 +173,17 @@ def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias
 
 # ---------------------------------------------------------------- the secret folders, hidden
 
-def hide_secrets(check_files, close_fds=()) -> tuple[bool, str | None]:
-    """In a worker about to run `check_files`: read what it will need from the secret folders
-    (the reference's modules, these modules' recorded answers), then hide the folders from this
-    process by the kernel where the machine allows it (namespaces.py). Returns what `hide` says.
-    Grading the reference itself hides nothing of it."""
+def hide_secrets(check_files, replay: bool, close_fds=()) -> tuple[bool, str | None]:
+    """In a worker about to run `check_files`, once the reference's modules they use are imported
+    (roots.import_ahead): when the checks `replay` recorded answers, read these modules' answers
+    now; then hide the secret folders from this process by the kernel where the machine allows it
+    (namespaces.py). Returns what `hide` says. Grading the reference itself hides nothing of it."""
     from grading.sandbox import namespaces
 
     inside = str(_C.impl_root) + os.sep
     folders = [p for p in _C.forbidden if not inside.startswith(p) and not p.startswith(inside)]
-    stems = {Path(f).resolve().parent / "snapshots" / (Path(f).stem[len("test_"):] + ".pt") for f in check_files}
-    wanted = set(_C.ref_root.glob("*.py")) if _C.ref_root is not None else set()
-    for file in wanted | {f for f in stems if f.is_file()}:
+    for file in {Path(f).resolve().parent / "snapshots" / (Path(f).stem[len("test_"):] + ".pt")
+                 for f in check_files} if replay else ():
         try:
             _C.secrets[_realpath(file)] = file.read_bytes()
         except OSError:
@@ -192,15 +192,15 @@ def hide_secrets(check_files, close_fds=()) -> tuple[bool, str | None]:
 
 
 def secret_bytes(path) -> bytes:
-    """A file of the secret folders, from what was read ahead of hiding, else from disk; the
-    submission is refused as if it opened the file."""
+    """A file of the secret folders, from what was read ahead of hiding (handed over once), else
+    from disk; the submission is refused as if it opened the file."""
     _file_event("open", (path,))
-    kept = _C.secrets.get(_realpath(_fspath(path)))
+    kept = _C.secrets.pop(_realpath(_fspath(path)), None)
     return kept if kept is not None else Path(path).read_bytes()
 
 
 def secret_is_file(path) -> bool:
-    """Whether a file exists, counting the secret ones read ahead; refused to the submission."""
+    """Whether a file exists, counting the recorded answers read ahead; refused to the submission."""
     _file_event("open", (path,))
     return _realpath(_fspath(path)) in _C.secrets or Path(path).is_file()
 
