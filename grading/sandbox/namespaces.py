@@ -10,8 +10,9 @@ an audit event. Here the folders are covered, for this worker only, by empty rea
 2. a second user namespace, which locks those mounts (they cannot be unmounted from inside), and
    a PID namespace with its own /proc, so /proc/<pid>/root of another process of the same user
    does not lead back to the real folders;
-3. the worker (the caller) becomes a relay: it waits and then ends the way the process that runs
-   the checks ended (its exit status, or its signal), so the grading process sees no difference.
+3. the worker (the caller) becomes a relay: it starts the namespace's PID 1 (a `sleep`) and the
+   process that runs the checks, waits for the latter and ends the way it ended (its exit status,
+   or its signal), so the grading process sees no difference.
 
 The caller's memory is unchanged: whatever the worker needs from those folders is read before
 (containment.keep_secrets). Where a step is refused (macOS, a container without user namespaces,
@@ -23,8 +24,8 @@ from __future__ import annotations
 import faulthandler
 import functools
 import os
+import shutil
 import signal
-import struct
 import sys
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
@@ -159,84 +160,65 @@ def _hide_now(folders, close_fds) -> tuple[bool, str | None]:
         # In a namespace of our own with nothing hidden, or hidden but not locked: as good as
         # not hidden. The checks still run here, with the audit hook.
         return False, str(exc)
-    status_r, status_w = os.pipe()
-    if _fork():
-        os.close(status_w)
-        _relay(status_r, close_fds)
-    os.close(status_r)
+    # The next children of this process are in the new PID namespace: the first is its PID 1, a
+    # process that only waits (PID 1 ignores the signals a submission may send itself, so the
+    # checks must not run there); the second runs the checks.
+    init = _start_init(close_fds)
+    checks = _fork()
+    if checks:
+        _relay(checks, init, close_fds)
     libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
-    # PID 1 of the new namespace: its own /proc, then one more user namespace (locking that
-    # mount too), then the process that runs the checks (not PID 1, which ignores the signals
-    # a submission may send itself).
     shared_proc = None
-    try:
+    try:  # its own /proc, then one more user namespace, which locks that mount too
         _call(libc, ctypes, "own /proc", libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None))
         _call(libc, ctypes, "locking /proc", libc.unshare(CLONE_NEWUSER | CLONE_NEWNS))
         _same_ids(uid, gid)
     except Refused as exc:
         shared_proc = f"/proc still shows the machine's processes ({exc})"
-    child = _fork()
-    if child:
-        try:
-            _init(child, status_w, close_fds)
-        finally:
-            _exit(70)
-    os.close(status_w)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     return True, shared_proc
 
 
-def _init(child: int, status_w: int, close_fds) -> None:
-    """PID 1 of the namespace: reap everything; when the checks' process ends, tell the relay how."""
-    for fd in close_fds:
+def _start_init(close_fds) -> int:
+    """PID 1 of the new namespace: `sleep`, started without copying this (large) process; a
+    forked one that pauses where there is no `sleep`. Killed by the relay when the checks end."""
+    sleep = shutil.which("sleep")
+    if sleep:
         try:
-            os.close(fd)
+            return os.posix_spawn(sleep, ["sleep", "2147483647"], {},
+                                  file_actions=[(os.POSIX_SPAWN_CLOSE, fd) for fd in close_fds])
         except OSError:
             pass
-    while True:
-        try:
-            pid, status = _waitpid(-1, 0)
-        except ChildProcessError:
-            _exit(0)
-        except InterruptedError:
-            continue
-        if pid == child:
-            os.write(status_w, struct.pack("!i", status))
-            _exit(0)  # the kernel ends whatever the checks' process left behind
+    pid = _fork()
+    if pid == 0:
+        for fd in close_fds:
+            os.close(fd)
+        while True:
+            signal.pause()
+    return pid
 
 
-def _relay(status_r: int, close_fds) -> None:
+def _relay(checks: int, init: int, close_fds) -> None:
     """The worker the grading process knows: ends as the checks' process ended. Never returns."""
     try:
-        _relay_end(status_r, close_fds)
+        for fd in close_fds:
+            os.close(fd)
+        while True:
+            try:
+                _, status = _waitpid(checks, 0)
+                break
+            except InterruptedError:
+                continue
+        _kill(init, signal.SIGKILL)
+        _waitpid(init, 0)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            faulthandler.disable()  # the checks' process already said where it crashed
+            if sig not in (signal.SIGKILL, signal.SIGSTOP):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+            _kill(_getpid(), sig)
+        elif os.WIFEXITED(status):
+            _exit(os.waitstatus_to_exitcode(status))
     finally:
         _exit(70)
-
-
-def _relay_end(status_r: int, close_fds) -> None:
-    for fd in close_fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    data = b""
-    while True:
-        chunk = os.read(status_r, 4096)
-        if not chunk:
-            break
-        data += chunk
-    try:
-        _waitpid(-1, 0)
-    except (ChildProcessError, InterruptedError):
-        pass
-    if len(data) < 4:
-        _exit(70)  # the namespace's first process was killed before it could say
-    status = struct.unpack("!i", data[:4])[0]
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        faulthandler.disable()  # the checks' process already said where it crashed
-        if sig not in (signal.SIGKILL, signal.SIGSTOP):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
-        _kill(_getpid(), sig)
-    _exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 70)
