@@ -57,11 +57,6 @@ class ClassLoop:
             self.reply({"t": "fatal", "why": why})
             return True
         isolation.warm_imports()  # once here, not in every fork per student and module
-        if shared.reference_mode(config) == "live":  # the reference too (ex08's scikit-learn, ex07's torchvision)
-            from grading.engine.roots import import_ahead
-
-            import_ahead(shared.resolve_root(config.getoption("--reference"), config),
-                         {str(item.path) for item in session.items if item.get_closest_marker("item")})
         self.reply({"t": "ready", "budget_s": self.student_budget(session)})
         records = shared.records_of(config)
         for line in self.requests:
