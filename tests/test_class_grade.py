@@ -306,10 +306,32 @@ def test_the_graders_files_are_hidden_from_every_student(graded):
     for student in ("alice", "native"):
         results = json.loads((base / "out" / "results" / f"{student}.json").read_text(encoding="utf-8"))
         assert results["extra_data"]["containment"] == {"files_hidden": unhidden is None, "why": unhidden}
+    assert ("did not hide the reference" in _proc.stderr) == (unhidden is not None), _proc.stderr[-2000:]
     if unhidden:
         pytest.skip(f"the kernel cannot hide the grader's folders here: {unhidden}")
     assert by_student(base / "out")["native"]["total"] == "0"
     assert all("no route to the reference" in t["output"] for t in results["tests"])
+
+
+def test_a_machine_that_cannot_hide_the_graders_folders_says_so(tmp_path):
+    """Where namespaces are refused (here: said to be, by a sitecustomize every process loads), the
+    run's last lines tell the teacher, with the reason, and each student's results keep it."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("from grading.sandbox import namespaces\n"
+                                           "namespaces.available = lambda: 'refused for the test'\n")
+    klass, out = tmp_path / "class", tmp_path / "out"
+    module_copy(klass / "ana", SOLUTION)
+    env = {**os.environ, "TOCHA_LANG": "en",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), str(KIT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-m", "grading.cli", "grade", str(klass), "--out", str(out),
+                           "--modules", "ex01", "--jobs", "1"], cwd=KIT, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "did not hide the reference" in proc.stderr and "refused for the test" in proc.stderr, proc.stderr[-2000:]
+    results = json.loads((out / "results" / "ana.json").read_text(encoding="utf-8"))
+    assert results["extra_data"]["containment"] == {"files_hidden": False, "why": "refused for the test"}
+    assert results["score"] == results["max_score"]
 
 
 def test_class_json_counts_the_class(graded):

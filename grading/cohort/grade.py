@@ -96,6 +96,10 @@ SUMMARY = Text("{graded} graded in {elapsed}, {unchanged} unchanged, {failed} no
 INTERRUPTED = Text("interrupted: {graded} graded and kept; run the same command again to grade the rest",
                    "interrompido; alunos já avaliados e guardados: {graded}. Rode o mesmo comando de novo para avaliar o restante")
 FATAL = Text("tocha grade cannot grade here: {why}", "tocha grade não consegue avaliar aqui: {why}")
+NOT_HIDDEN = Text("note: this machine did not hide the reference and its recorded answers from the students' code "
+                  "({why}); the audit hook alone watched for them (grading/sandbox/namespaces.py)",
+                  "atenção: esta máquina não escondeu a referência e suas respostas gravadas do código dos alunos "
+                  "({why}); só o audit hook as vigiou (grading/sandbox/namespaces.py)")
 UNKNOWN_STUDENT = Text("no entry for --student {names}", "nenhuma entrada para --student {names}")
 BAD_OPTION = Text("tocha grade: bad option: {why}", "tocha grade: opção inválida: {why}")
 NO_LEDGER = Text("{path} is not the output of `tocha grade` (no grade.json)",
@@ -197,6 +201,7 @@ class _Run:
         self.prepared: dict[str, Prepared] = {}
         self.graded = self.failed = self.unchanged = 0
         self.elapsed, self.fatal = 0.0, ""
+        self.not_hidden: str | None = None  # why a job could not hide the grader's folders, if one could not
         self.taken_in = False  # the ledger on disk is this run's (until then it is the last run's)
         self.progress: Progress | None = None
         self.submitted: dict[str, str] = {}
@@ -268,6 +273,8 @@ class _Run:
         else:
             records = [res.CheckResult(**r) for r in outcome.records]
             payload = res.gradescope(records, self.lang, outcome.elapsed_s, outcome.containment)
+            if outcome.containment and not outcome.containment.get("files_hidden"):
+                self.not_hidden = self.not_hidden or str(outcome.containment.get("why"))
             status = prepared.status_text()
             if prepared.problems:
                 payload["output"] += " · " + status.get(self.lang)
@@ -339,6 +346,8 @@ def cmd_grade(args, stream=None) -> int:
     else:
         stream.write(SUMMARY.format(graded=run.graded, elapsed=duration(run.elapsed), unchanged=run.unchanged,
                                     failed=run.failed, out=out).get(lang) + "\n")
+    if run.not_hidden is not None:
+        stream.write(NOT_HIDDEN.format(why=run.not_hidden).get(lang) + "\n")
     return code
 
 
