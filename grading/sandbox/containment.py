@@ -14,7 +14,7 @@ This is detection and refusal, not separation (the submission still shares the p
   garbage collector (gc.get_objects / get_referrers / get_referents), reading call-stack frames
   (sys._getframe and sys._current_frames, asked by the submission itself or through inspect;
   tb_frame, gi_frame ... read by the submission's own code, so that traceback.format_exc()
-  stays allowed) and ctypes (which could undo all of this);
+  stays allowed) and native calls, ctypes or cffi (which could undo all of this);
 * the reference's functions are compiled with a prologue (`__tocha_enter__(name)` at the top of
   every function, `ReferenceFinder`), and the snapshot replay calls the same guard: a reference
   answer computed while the student's code is running, outside a check's own swap, is a
@@ -94,8 +94,8 @@ CHEATED = {
         "olhar as variáveis das verificações. Nenhum ponto nesta verificação."),
 }
 NATIVE = Text(
-    "your code used ctypes ({what}) while it was being graded: native calls are not allowed in a submission.",
-    "seu código usou ctypes ({what}) durante a avaliação: chamadas nativas não são permitidas numa entrega.")
+    "your code made native calls ({what}) while it was being graded: ctypes and cffi are not allowed in a submission.",
+    "seu código fez chamadas nativas ({what}) durante a avaliação: ctypes e cffi não são permitidos numa entrega.")
 PROCESS = Text(
     "your code tried to start a process or to signal another process ({what}): a submission "
     "must compute inside the function it is given (use DataLoader with num_workers=0).",
@@ -564,6 +564,16 @@ def _ctypes_event(event, args):
         raise Refused("native", event)
 
 
+# Modules that call C functions by name, as ctypes does, but raise no audit event of their own.
+_NATIVE_MODULES = frozenset({"cffi", "_cffi_backend"})
+
+
+def _import_event(event, args):
+    name = args[0] if args and isinstance(args[0], str) else ""
+    if name.split(".", 1)[0] in _NATIVE_MODULES and student_on_stack(_getframe(2)):
+        raise Refused("native", f"import {name}")
+
+
 _EVENTS = {
     "open": _file_event, "os.link": _file_event, "os.rename": _file_event, "os.remove": _file_event,
     "os.rmdir": _file_event, "os.truncate": _file_event, "shutil.rmtree": _file_event, "os.chmod": _file_event,
@@ -576,7 +586,7 @@ _EVENTS = {
     "sys._getframe": _frame_event, "sys._current_frames": _frame_event, "object.__getattr__": _frame_event,
     "ctypes.dlopen": _ctypes_event, "ctypes.dlsym": _ctypes_event, "ctypes.call_function": _ctypes_event,
     "ctypes.cdata": _ctypes_event, "ctypes.string_at": _ctypes_event, "ctypes.wstring_at": _ctypes_event,
-    "ctypes.addressof": _ctypes_event, "ctypes.set_errno": _ctypes_event,
+    "ctypes.addressof": _ctypes_event, "ctypes.set_errno": _ctypes_event, "import": _import_event,
 }
 
 
