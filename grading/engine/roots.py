@@ -61,8 +61,8 @@ class ImplementationRoot:
         return package
 
     def _has(self, file: str) -> bool:
-        """Whether the root has `file`; a reference hidden from this worker still has what was
-        read ahead (grading/sandbox/namespaces.py), and the submission asking is refused."""
+        """Whether the root has `file`; the submission asking about a secret folder's file (the
+        reference's) is refused, as an open would be (grading/sandbox/containment.py)."""
         from grading.sandbox.containment import secret_is_file
 
         return secret_is_file(self.path / file)

@@ -173,19 +173,18 @@ def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias
 
 # ---------------------------------------------------------------- the secret folders, hidden
 
-def hide_secrets(check_files, replay: bool, close_fds=()) -> tuple[bool, str | None]:
-    """In a worker about to run `check_files`, once the reference's modules they use are imported
-    (roots.import_ahead): when the checks `replay` recorded answers, read these modules' answers
-    now; then hide the secret folders from this process by the kernel where the machine allows it
-    (namespaces.py). Returns what `hide` says. Grading the reference itself hides nothing of it."""
+def hide_secrets(answers, close_fds=()) -> tuple[bool, str | None]:
+    """In a worker, once the reference's modules its checks use are imported (roots.import_ahead):
+    read the recorded `answers` files it will replay, then hide the secret folders from this
+    process by the kernel where the machine allows it (namespaces.py). Returns what `hide` says.
+    Grading the reference itself hides nothing of it."""
     from grading.sandbox import namespaces
 
     inside = str(_C.impl_root) + os.sep
     folders = [p for p in _C.forbidden if not inside.startswith(p) and not p.startswith(inside)]
-    for file in {Path(f).resolve().parent / "snapshots" / (Path(f).stem[len("test_"):] + ".pt")
-                 for f in check_files} if replay else ():
+    for file in answers:
         try:
-            _C.secrets[_realpath(file)] = file.read_bytes()
+            _C.secrets[_realpath(file)] = Path(file).read_bytes()
         except OSError:
             pass
     return namespaces.hide([p.rstrip(os.sep) for p in folders], close_fds)
@@ -397,7 +396,7 @@ class _PrologueLoader(importlib.machinery.SourceFileLoader):
     models legitimately pass through the submission's code (a check's swap)."""
 
     def get_code(self, fullname):
-        source = secret_bytes(self.path)  # refused when the submission is the one importing
+        source = self.get_data(self.path)  # refused when the submission is the one importing
         tree = ast.parse(source, self.path)
         tree = _Prologue().visit(tree)
         return compile(tree, self.path, "exec", dont_inherit=True)
@@ -419,7 +418,7 @@ class ReferenceFinder(importlib.abc.MetaPathFinder):
         if not fullname.startswith(self.alias + ".") or fullname.count(".") != 1:
             return None
         file = self.path / (fullname.split(".", 1)[1] + ".py")
-        if not secret_is_file(file):
+        if not file.is_file():
             return None
         return importlib.util.spec_from_file_location(fullname, str(file), loader=_PrologueLoader(fullname, str(file)))
 
