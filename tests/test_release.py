@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT
+from conftest import KIT, assert_hostile_verdicts
 from grading.publish import release
 
 TOTAL = 148
@@ -129,21 +129,29 @@ def test_replay_says_plainly_that_it_runs_on_the_cpu(released, tmp_path):
     assert proc.returncode == 4 and "replay on the CPU only" in proc.stderr, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
-@pytest.mark.parametrize("hostile", ["borrow_gc", "grading_internals"])
+# Each with the items judged as its HOSTILE says (grading_internals' gradients reaches for solutions/,
+# which a release does not have).
+RELEASE_HOSTILE = {"borrow_gc": None, "grading_internals": ["gradient_descent"], "forged_frames": None,
+                   "tracer": None, "signal_frame": None}
+
+
+@pytest.mark.parametrize("hostile", list(RELEASE_HOSTILE))
 def test_a_release_catches_a_submission_that_borrows_the_recorded_answers(released, tmp_path, hostile):
     """From a release (the reference is the recorded snapshots): searching memory for the reference,
-    or the grader's own SnapshotRoot reading checks/snapshots/, is "cheated" with no points."""
+    the grader's own SnapshotRoot reading checks/snapshots/, a call made from code compiled under a
+    check's name, a trace function or a signal handler reaching the checks' frames: each item the
+    file names gets its declared verdict and no points."""
+    path = KIT / "tests" / "hostile" / f"{hostile}.py"
     impl = tmp_path / hostile
     impl.mkdir()
-    shutil.copy(KIT / "tests" / "hostile" / f"{hostile}.py", impl / "ex01_autograd.py")
+    shutil.copy(path, impl / "ex01_autograd.py")
     out = tmp_path / f"{hostile}.json"
     env = {**os.environ, "PYTHONPATH": str(released), "TOCHA_LANG": "en"}
     proc = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex01_autograd.py", "--impl", str(impl),
                            "--rootdir", str(released), "-p", "no:cacheprovider", "--score-json", str(out), "-q"],
                           cwd=released, capture_output=True, text=True, env=env, timeout=300)
     results = json.loads(out.read_text(encoding="utf-8"))
-    borrowed = [t for t in results["tests"] if t["tags"][1] == "gradient_descent"]
-    assert borrowed and all(t["tags"][2] == "cheated" and t["score"] == 0 for t in borrowed), proc.stdout[-3000:]
+    assert_hostile_verdicts(results, path, RELEASE_HOSTILE[hostile], proc.stdout[-3000:])
     assert proc.returncode != 0
 
 

@@ -11,18 +11,24 @@ This is detection and refusal, not separation (the submission still shares the p
   the submission is on the stack: starting processes (fork, exec, spawn, system, subprocess,
   multiprocessing), signalling another process, opening, linking, renaming or deleting a file
   of the reference or of the checks' recorded answers (checks/snapshots/), searching the
-  garbage collector (gc.get_objects / get_referrers / get_referents), reading call-stack frames
-  (sys._getframe and sys._current_frames, asked by the submission itself or through inspect;
-  tb_frame, gi_frame ... read by the submission's own code, so that traceback.format_exc()
-  stays allowed) and native calls, ctypes or cffi (which could undo all of this);
+  garbage collector (gc.get_objects / get_referrers / get_referents), getting hold of a
+  call-stack frame (sys._getframe, sys._current_frames, tb_frame, gi_frame ..., asked by the
+  submission itself or handed to it by inspect or traceback's walk_stack / walk_tb; turning them
+  into text, as traceback.format_exc() does, stays allowed), setting a trace or profile function
+  (sys.settrace, sys.setprofile: it would be given every frame; an error, not cheating, since a
+  leftover breakpoint() does it), getting hold of the reference's code objects (__code__, and
+  making a function or exec'ing one), and native calls, ctypes or cffi (which could undo all of
+  this). A signal handler the submission installs is given no frame;
 * the reference's functions are compiled with a prologue (`__tocha_enter__(name)` at the top of
   every function, `ReferenceFinder`), and the snapshot replay calls the same guard: a reference
   answer computed while the student's code is running, outside a check's own swap, is a
-  "cheated" verdict. Whose call it is: walking up from the caller, the first frame that belongs
-  to the submission, to the reference or to a check file decides; the submission's is allowed
-  only for an item the check swapped in (its `with_reference` marker, or a
-  `monkeypatch.setattr` made by the check's own code). A call from a thread the submission
-  started, or from any non-main Python thread, is cheating too;
+  "cheated" verdict. Whose call it is: any frame of the submission on the stack makes it the
+  submission's (a check's helper it calls, or code it compiled under a check's file name, is no
+  excuse), unless the call is the reference's own code calling itself (its code objects,
+  compiled here, not merely its file name) or an item the check swapped in (its
+  `with_reference` marker, or a `monkeypatch.setattr` made by the check's own code with no frame
+  of the submission under it). A call from a thread the submission started, or from any
+  non-main Python thread, is cheating too;
 * what the submission's module hands a check (`refuse_borrowed`, from the roots' `get`) must not
   be the reference's own function or class, nor a partial, method, subclass or instance of one:
   an alias runs no code of the submission, so the guard above would see only the check calling.
@@ -37,10 +43,11 @@ ahead (`hide_secrets`), then namespaces.py hides the reference's folder and chec
 it; where the machine does not allow that, those readers still reach them.
 
 What this does not stop, as long as the submission shares a process with the checks: reading
-values already in memory through module globals (a check's expected values, the replay's
-answers for the module being graded, read ahead of hiding or decoded) reached without the
-garbage collector or frames, frames reached through f_back
-from a frame some library handed over, and rewriting the guard's bytecode.
+values already in memory that module globals lead to without the garbage collector or frames
+(pytest's session is one: from it, the `ref` fixture and the replay's answers for the module
+being graded, which replay's own functions decode), methods of the reference's classes (not
+guarded: a check's swap hands their instances to the submission), a frame some other library
+hands over, and rewriting the grader's own code in memory.
 """
 from __future__ import annotations
 
@@ -101,6 +108,11 @@ PROCESS = Text(
     "must compute inside the function it is given (use DataLoader with num_workers=0).",
     "seu código tentou iniciar um processo ou sinalizar outro processo ({what}): uma "
     "entrega deve calcular dentro da função que recebe (use DataLoader com num_workers=0).")
+TRACING = Text(
+    "your code set a trace or profile function ({what}; a debugger such as breakpoint() or pdb does) while it "
+    "was being graded: that is not allowed in a submission. Remove the debugger call.",
+    "seu código instalou uma função de rastreamento ou de perfil ({what}; um depurador como breakpoint() ou pdb faz "
+    "isso) durante a avaliação: isso não é permitido numa entrega. Remova a chamada ao depurador.")
 MEMORY = Text(
     "your code ran out of memory ({what}): the grader allows {limit}; look for a tensor or a list that "
     "grows without bound, or a far too large allocation.",
@@ -117,7 +129,7 @@ class Refused(PermissionError):
         self.kind, self.what = kind, what
 
     def text(self) -> Text:
-        template = NATIVE if self.kind == "native" else CHEATED.get(self.kind, PROCESS)
+        template = {"native": NATIVE, "tracing": TRACING}.get(self.kind) or CHEATED.get(self.kind, PROCESS)
         return template.format(what=self.what)
 
     @property
@@ -284,14 +296,23 @@ def student_on_stack(frame) -> bool:
     return False
 
 
+def _nearest_frame(frame):
+    while frame is not None and _kind_of(frame) is None:
+        frame = frame.f_back
+    return frame
+
+
 def nearest(frame) -> str | None:
     """The first frame, walking up, that is the submission's, the reference's or a check's."""
-    while frame is not None:
-        kind = _kind_of(frame)
-        if kind is not None:
-            return kind
-        frame = frame.f_back
-    return None
+    frame = _nearest_frame(frame)
+    return _kind_of(frame) if frame is not None else None
+
+
+def _within_reference(frame) -> bool:
+    """The nearest known frame is the reference's own code (one of its functions calling another),
+    not code merely compiled under the reference's file name."""
+    frame = _nearest_frame(frame)
+    return frame is not None and _kind_of(frame) == "ref" and id(frame.f_code) in _REFERENCE_CODE
 
 
 def _foreign_thread() -> bool:
@@ -311,7 +332,9 @@ def guard_reference(module: str, name: str, frame) -> None:
     if _foreign_thread():
         note("reference", name)
         raise Refused("reference", name)
-    if nearest(frame) == "student" and (module, name) not in _C.sanctioned:
+    if (module, name) in _C.sanctioned or _within_reference(frame):
+        return
+    if student_on_stack(frame):  # anywhere below: a check's helper the submission calls is no excuse
         note("reference", name)
         raise Refused("reference", name)
 
@@ -388,6 +411,15 @@ class _Prologue(ast.NodeTransformer):
 
 
 _GUARDED: list = []  # (reference module, its guard): replacing the guard is noted at the check's end
+_REFERENCE_CODE: dict = {}  # id -> every code object compiled from the reference's files here
+
+
+def _remember(code: types.CodeType) -> types.CodeType:
+    _REFERENCE_CODE[id(code)] = code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _remember(const)
+    return code
 
 
 class _PrologueLoader(importlib.machinery.SourceFileLoader):
@@ -399,7 +431,7 @@ class _PrologueLoader(importlib.machinery.SourceFileLoader):
         source = self.get_data(self.path)  # refused when the submission is the one importing
         tree = ast.parse(source, self.path)
         tree = _Prologue().visit(tree)
-        return compile(tree, self.path, "exec", dont_inherit=True)
+        return _remember(compile(tree, self.path, "exec", dont_inherit=True))
 
     def exec_module(self, module):
         short = module.__name__.split(".")[-1]
@@ -436,9 +468,11 @@ REPLAYED_CLASSES = "tocha_snapshot"
 
 def sanction(value) -> None:
     """A check's monkeypatch put `value` in place: if it is a reference function, the
-    submission's code may call it during this check."""
+    submission's code may call it during this check. Only a check's own frame sanctions, with no
+    frame of the submission under it (that could be a check's helper the submission called)."""
     try:
-        if nearest(_getframe(2)) != "check":
+        caller = _getframe(2)
+        if nearest(caller) != "check" or student_on_stack(caller):
             return
         module = getattr(value, "__module__", None) or ""
         name = getattr(value, "__name__", None)
@@ -528,31 +562,61 @@ def _gc_event(event, args):
         raise Refused("memory", event)
 
 
-_TRANSPARENT = ("inspect.py",)  # inspect.currentframe() and inspect.stack() are sys._getframe asked for
-# A frame object reached through a traceback or a generator. The traceback module reads tb_frame
-# for traceback.format_exc() and print_exc(), which a correct submission may call; only the
-# submission's own code reaching for a frame is counted. (Python 3.11 raises no audit event for
-# f_back, so a frame obtained this way is the way up to the checks' frames.)
+# A frame object reached through a traceback or a generator. Python 3.11 raises no audit event for
+# f_back, so any frame the submission holds is the way up to the checks' frames and their
+# variables. What counts is who receives the frame: inspect's functions hand frames to their
+# caller (stack, trace, currentframe, getinnerframes), and so do traceback's generators
+# (walk_stack, walk_tb) to whoever iterates them; traceback's other functions only turn frames into
+# text (format_exc, print_exc, extract_stack), which a correct submission may call.
 _FRAME_ATTRS = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame"))
+_CODE_ATTRS = frozenset(("__code__", "gi_code", "cr_code", "ag_code"))
+_CO_GENERATOR = 0x20
 
 
-def _asked_by_student(frame, transparent: tuple[str, ...] = _TRANSPARENT) -> bool:
-    """The submission itself, or inspect called by it, is asking."""
-    while frame is not None and frame.f_code.co_filename.endswith(transparent):
+def _hands_frames_over(frame) -> bool:
+    name = frame.f_code.co_filename
+    return name.endswith(os.sep + "inspect.py") or (
+        name.endswith(os.sep + "traceback.py") and bool(frame.f_code.co_flags & _CO_GENERATOR))
+
+
+def _asked_by_student(frame) -> bool:
+    """The frame (or the frames inspect and traceback's walkers hand over) goes to the submission."""
+    while frame is not None and _hands_frames_over(frame):
         frame = frame.f_back
     return frame is not None and _kind_of(frame) == "student"
 
 
 def _frame_event(event, args):
-    if event == "object.__getattr__":
-        if len(args) < 2 or args[1] not in _FRAME_ATTRS:
-            return
-        what, transparent = args[1], ()
-    else:
-        what, transparent = event, _TRANSPARENT
-    if _asked_by_student(_getframe(2), transparent):
+    what = args[1] if event == "object.__getattr__" else event
+    if what in _CODE_ATTRS:
+        _code_event(event, args)
+    elif _asked_by_student(_getframe(2)):
         note("frames", what)
         raise Refused("frames", what)
+
+
+def _code_event(event, args):
+    """The reference's code objects stay out of the submission's hands: a function made from one,
+    with globals of its own, would run the reference without the guard at its top."""
+    if event == "object.__getattr__":
+        try:
+            code = object.__getattribute__(args[0], args[1])
+        except Exception:
+            return
+    else:  # function.__new__ and exec take the code object first
+        code = args[0] if args else None
+    filename = getattr(code, "co_filename", None)
+    if isinstance(filename, str) and _kind_of_file(filename) == "ref" and student_on_stack(_getframe(2)):
+        what = getattr(code, "co_name", "?")
+        note("reference", what)
+        raise Refused("reference", what)
+
+
+def _trace_event(event, args):
+    """A trace or profile function receives every frame (the checks' too, and what the reference
+    returns): not while the submission runs."""
+    if student_on_stack(_getframe(2)):
+        raise Refused("tracing", event)
 
 
 def _ctypes_event(event, args):
@@ -583,6 +647,8 @@ _EVENTS = {
     "os.kill": _kill_event, "os.killpg": _kill_event, "signal.pthread_kill": _kill_event,
     "gc.get_objects": _gc_event, "gc.get_referrers": _gc_event, "gc.get_referents": _gc_event,
     "sys._getframe": _frame_event, "sys._current_frames": _frame_event, "object.__getattr__": _frame_event,
+    "function.__new__": _code_event, "exec": _code_event, "sys.settrace": _trace_event,
+    "sys.setprofile": _trace_event, "sys.monitoring.register_callback": _trace_event,
     "ctypes.dlopen": _ctypes_event, "ctypes.dlsym": _ctypes_event, "ctypes.call_function": _ctypes_event,
     "ctypes.cdata": _ctypes_event, "ctypes.string_at": _ctypes_event, "ctypes.wstring_at": _ctypes_event,
     "ctypes.addressof": _ctypes_event, "ctypes.set_errno": _ctypes_event, "import": _import_event,
@@ -596,7 +662,7 @@ def _audit(event, args):
     handler = _EVENTS.get(event)
     if handler is None or _C.impl_root is None:
         return
-    if event == "object.__getattr__" and (len(args) < 2 or args[1] not in _FRAME_ATTRS):
+    if event == "object.__getattr__" and (len(args) < 2 or not (args[1] in _FRAME_ATTRS or args[1] in _CODE_ATTRS)):
         return
     ident = _get_ident()
     if ident in _BUSY:
@@ -613,6 +679,7 @@ def install_audit_hook() -> None:
     sys.addaudithook(_audit)
     _wrap_thread_start()
     _wrap_fork_exec()
+    _wrap_signal_handlers()
 
 
 def _wrap_fork_exec() -> None:
@@ -633,6 +700,28 @@ def _wrap_fork_exec() -> None:
 
     fork_exec._tocha = True
     _posixsubprocess.fork_exec = fork_exec
+
+
+def _wrap_signal_handlers() -> None:
+    """A Python signal handler is given the frame the signal interrupted, which may be a check's
+    (a timer the submission starts fires after it has returned): a handler the submission installs
+    gets None in its place. Python 3.11 raises no audit event for signal.signal."""
+    import signal
+
+    original = signal.signal
+    if getattr(original, "_tocha", False):
+        return
+
+    def install(signalnum, handler):
+        if callable(handler) and student_on_stack(_getframe(1)):
+            def without_frame(signum, frame, _handler=handler):
+                return _handler(signum, None)
+            return original(signalnum, without_frame)
+        return original(signalnum, handler)
+
+    install._tocha = True
+    install.__doc__ = original.__doc__
+    signal.signal = install
 
 
 def _wrap_thread_start() -> None:

@@ -1,8 +1,13 @@
-"""Correct code that uses what ordinary code uses to report problems: traceback.format_exc() in an
-except block, logging.exception, warnings.warn with a stacklevel, inspect.signature of the
-function it is given, and reading a file of its own. None of it borrows anything: full marks."""
+"""Correct code that uses what ordinary code uses to report problems: traceback.format_exc() and
+print_exc() in an except block, traceback.extract_stack(), logging.exception, warnings.warn with a
+stacklevel, inspect.signature of the function it is given, a Ctrl-C handler of its own, a decorator
+made with functools.wraps, the __code__ of its own function, and reading a file of its own. None of
+it borrows anything: full marks."""
+import functools
 import inspect
+import io
 import logging
+import signal
 import traceback
 import warnings
 from pathlib import Path
@@ -21,7 +26,22 @@ def _leaf(x):
     return torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
 
 
+def _logged(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def _on_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@_logged
 def gradients(f, *inputs):
+    previous = signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGINT, previous)
+    assert gradients.__wrapped__.__code__.co_name == "gradients"
     try:
         inspect.signature(f)
     except (TypeError, ValueError):
@@ -30,7 +50,9 @@ def gradients(f, *inputs):
         float("not a number")
     except ValueError:
         assert "ValueError" in traceback.format_exc()
+        traceback.print_exc(file=io.StringIO())
         log.exception("expected while checking inputs")
+    assert traceback.extract_stack()[-1].name == "gradients"
     leaves = [_leaf(x) for x in inputs]
     grads = torch.autograd.grad(f(*leaves), leaves, allow_unused=True)
     return tuple(torch.zeros_like(leaf) if g is None else g.detach() for leaf, g in zip(leaves, grads))
