@@ -50,3 +50,32 @@ def capture_method(config) -> str | None:
     if capman is None or capman._global_capturing is None:
         return None
     return capman._method
+
+
+def sever_global_routes() -> None:
+    """In a check worker, before any submission code: the module-level objects of pytest through
+    which code without frames or the garbage collector reaches the session, hence every check's
+    fixtures, the reference among them (tests/hostile/forged_frames.py and reference_code.py take
+    these roads). The worker runs its checks from the objects its own frames hold; these it does
+    not need:
+
+    * the assertion-rewriting import hook keeps the config and the session (and stays the
+      `__loader__` of every module it rewrote); the check modules are imported already, so it
+      leaves sys.meta_path and forgets both;
+    * the mark generator keeps the config to warn of unknown marks, which only collection makes;
+    * pytest's debugger wrapper keeps the plugin manager and the config for --pdb, and a
+      submission may not trace anyway (containment's audit hook).
+    """
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+    from _pytest.debugging import pytestPDB
+    from _pytest.mark.structures import MARK_GEN
+
+    import sys
+
+    for hook in [finder for finder in sys.meta_path if isinstance(finder, AssertionRewritingHook)]:
+        sys.meta_path.remove(hook)
+        hook.session = None
+        hook.config = None
+    MARK_GEN._config = None
+    pytestPDB._config = None
+    pytestPDB._pluginmanager = None

@@ -54,7 +54,7 @@ def tocha(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
                           timeout=timeout, env=env)
 
 
-BORROWERS = ("tracer", "forged_frames", "reference_code", "signal_frame")  # tests/hostile/, reaching for the checks' answers
+BORROWERS = ("tracer", "forged_frames", "reference_code", "signal_frame", "replay_answers")  # tests/hostile/: reaching for answers
 
 
 def module_copy(folder: Path, source: Path, name: str = f"{MODULE}.py") -> Path:
@@ -321,7 +321,8 @@ def test_the_graders_files_are_hidden_from_every_student(graded):
 @pytest.mark.parametrize("name", BORROWERS)
 def test_a_student_who_reaches_for_the_answers_gets_no_points_for_it(graded, name):
     """A trace function, code compiled under a check's name, the reference's own code objects, a
-    signal handler's frame: in `tocha grade` as live and from a release (tests/hostile/)."""
+    signal handler's frame, pytest's session through module globals: in `tocha grade` as live and
+    from a release (tests/hostile/)."""
     base, _proc = graded
     results = json.loads((base / "out" / "results" / f"{name.replace('_', '-')}.json").read_text(encoding="utf-8"))
     assert_hostile_verdicts(results, KIT / "tests" / "hostile" / f"{name}.py")

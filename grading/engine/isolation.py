@@ -674,6 +674,7 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
         # Before torch's threads start (namespaces need a single thread); from here on this may be
         # a new process, its pid no longer the one the parent knows.
         hidden, unhidden = _hide_secrets(config, items[start:], wfd)
+        pytest_private.sever_global_routes()
         threads.restore_threads()
         records = shared.records_of(config)
         n = len(items)

@@ -42,12 +42,16 @@ closes that gap: the worker imports the reference's modules it needs and reads i
 ahead (`hide_secrets`), then namespaces.py hides the reference's folder and checks/snapshots/ from
 it; where the machine does not allow that, those readers still reach them.
 
-What this does not stop, as long as the submission shares a process with the checks: reading
-values already in memory that module globals lead to without the garbage collector or frames
-(pytest's session is one: from it, the `ref` fixture and the replay's answers for the module
-being graded, which replay's own functions decode), methods of the reference's classes (not
-guarded: a check's swap hands their instances to the submission), a frame some other library
-hands over, and rewriting the grader's own code in memory.
+pytest keeps its session, and with it every check's fixtures (the reference, the replay's
+answers), in a few module-level objects; a worker severs those before the submission runs
+(`pytest_private.sever_global_routes`; a search of everything reachable from sys.modules, 40
+references deep, finds neither session nor answers after it).
+
+What this does not stop, as long as the submission shares a process with the checks: values a
+check hands the submission that lead further (a closure's cells, a function's globals), methods
+of the reference's classes (not guarded: a check's swap hands their instances to the
+submission), a frame some other library hands over, and rewriting the grader's own code in
+memory (caught only at the check's end, when the grader's modules are compared and restored).
 """
 from __future__ import annotations
 
