@@ -609,8 +609,7 @@ def _code_event(event, args):
             return
     else:  # function.__new__ and exec take the code object first
         code = args[0] if args else None
-    filename = getattr(code, "co_filename", None)
-    if isinstance(filename, str) and _kind_of_file(filename) == "ref" and student_on_stack(_getframe(2)):
+    if id(code) in _REFERENCE_CODE and student_on_stack(_getframe(2)):
         what = getattr(code, "co_name", "?")
         note("reference", what)
         raise Refused("reference", what)
