@@ -369,6 +369,22 @@ def test_a_module_handing_out_the_reference_is_cheating(tmp_path):
     assert all("reference's own" in t["output"] for t in results["tests"] if t["tags"][2] == "cheated")
 
 
+def test_a_submission_that_uses_the_reference_s_classes_inside_its_own_is_cheated(tmp_path):
+    """Its classes are its own, but they construct the reference's model and call the reference's
+    forward: every method of the reference's classes is guarded like its functions."""
+    impl = tmp_path / "impl"
+    shutil.copytree(KIT / "solutions", impl, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(HOSTILE / "_inside_ex02.py", impl / "ex02_forward.py")
+    out = tmp_path / "out.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(KIT / "checks" / "test_ex02_forward.py"),
+                           "--impl", str(impl), "--score-json", str(out), "-p", "no:cacheprovider", "-q"],
+                          cwd=KIT, capture_output=True, text=True, timeout=300, env=_env())
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == 0 and proc.returncode != 0, proc.stdout[-3000:]
+    assert {t["tags"][1] for t in results["tests"] if t["tags"][2] == "cheated"} == {
+        "linear_forward", "SumNet", "XorNet", "MnistMLP", "MLP"}, proc.stdout[-3000:]
+
+
 def test_what_counts_as_the_reference_s_own(monkeypatch):
     """Partials, methods, subclasses and instances of the reference's objects count; the
     submission's own objects, and the check's sanctioned swaps, do not."""

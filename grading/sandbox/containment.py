@@ -48,10 +48,9 @@ answers), in a few module-level objects; a worker severs those before the submis
 references deep, finds neither session nor answers after it).
 
 What this does not stop, as long as the submission shares a process with the checks: values a
-check hands the submission that lead further (a closure's cells, a function's globals), methods
-of the reference's classes (not guarded: a check's swap hands their instances to the
-submission), a frame some other library hands over, and rewriting the grader's own code in
-memory (caught only at the check's end, when the grader's modules are compared and restored).
+check hands the submission that lead further (a closure's cells, a function's globals), a frame
+some other library hands over, and rewriting the grader's own code in memory (caught only at the
+check's end, when the grader's modules are compared and restored).
 """
 from __future__ import annotations
 
@@ -387,14 +386,15 @@ def _make_enter(module: str) -> Callable[[str], None]:
 
 
 class _Prologue(ast.NodeTransformer):
-    """`__tocha_enter__("<top-level name>")` as the first statement of every function."""
+    """`__tocha_enter__("<top-level name>")` as the first statement of every function, the
+    methods of top-level classes included (named by their class)."""
 
     def __init__(self):
         self.top: str | None = None
 
     def visit_Module(self, node):
         for stmt in node.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.top = stmt.name
                 self.visit(stmt)
         self.top = None
@@ -427,9 +427,10 @@ def _remember(code: types.CodeType) -> types.CodeType:
 
 
 class _PrologueLoader(importlib.machinery.SourceFileLoader):
-    """The reference's module with the guard at the top of each of its top-level functions
-    (and the functions inside them). Classes are not guarded: instances of the reference's
-    models legitimately pass through the submission's code (a check's swap)."""
+    """The reference's module with the guard at the top of each of its functions and of its
+    classes' methods: a submission that builds the reference's model inside its own, or runs the
+    reference's forward on its own layers, is calling the reference. A check that hands the
+    submission the reference's class swaps it in (sanctioned by the class's name)."""
 
     def get_code(self, fullname):
         source = self.get_data(self.path)  # refused when the submission is the one importing
