@@ -79,3 +79,12 @@ def sever_global_routes() -> None:
     MARK_GEN._config = None
     pytestPDB._config = None
     pytestPDB._pluginmanager = None
+
+
+def session_code():
+    """The code of the frame that holds a whole pytest session (`_pytest.main.wrap_session`): the
+    frames under it belong to whoever started pytest, as a notebook's cell does when it runs the
+    checks in its own process (grading/notebooks/cells.py); containment looks no further down."""
+    from _pytest.main import wrap_session
+
+    return wrap_session.__code__

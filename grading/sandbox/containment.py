@@ -22,7 +22,8 @@ This is detection and refusal, not separation (the submission still shares the p
 * the reference's functions are compiled with a prologue (`__tocha_enter__(name)` at the top of
   every function, `ReferenceFinder`), and the snapshot replay calls the same guard: a reference
   answer computed while the student's code is running, outside a check's own swap, is a
-  "cheated" verdict. Whose call it is: any frame of the submission on the stack makes it the
+  "cheated" verdict. Whose call it is: any frame of the submission on the stack (above the pytest
+  session's own frame: a notebook's cell that starts the checks is not a caller) makes it the
   submission's (a check's helper it calls, or code it compiled under a check's file name, is no
   excuse), unless the call is the reference's own code calling itself (its code objects,
   compiled here, not merely its file name) or an item the check swapped in (its
@@ -153,6 +154,7 @@ class _Context:
     report: Callable[[str, str], None] | None = None
     memory_limit: str = ""
     student_threads: set = set()
+    session_code = None  # the pytest session's frame (pytest_private.session_code)
     files: dict = {}
     secrets: dict = {}  # real path -> recorded answers read ahead of hiding (hide_secrets)
 
@@ -165,6 +167,8 @@ _C = _Context()
 def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias: str | None,
               check_dirs, kit: Path | None = None) -> None:
     """Say which files are the submission's, the reference's, the checks' and the grader's."""
+    from grading.pytest_private import session_code
+
     _C.impl_root = Path(impl_root).resolve()
     _C.ref_root = Path(ref_root).resolve() if ref_root is not None else None
     _C.impl_alias = impl_alias + "."
@@ -183,6 +187,7 @@ def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias
     _C.forbidden = tuple(str(p) + os.sep for p in forbidden)
     _C.allowed = (str(_C.impl_root) + os.sep,)
     _C.files = {}
+    _C.session_code = session_code()
     _C.secrets = {}
 
 
@@ -291,17 +296,24 @@ def _kind_of(frame) -> str | None:
     return by_file
 
 
+def _up(frame):
+    """The frame's caller, up to the pytest session's own frame: below it is whoever started pytest
+    (in a notebook, the cell that runs the checks, written by the teacher in the student's file)."""
+    frame = frame.f_back
+    return None if frame is None or frame.f_code is _C.session_code else frame
+
+
 def student_on_stack(frame) -> bool:
     while frame is not None:
         if _kind_of(frame) == "student":
             return True
-        frame = frame.f_back
+        frame = _up(frame)
     return False
 
 
 def _nearest_frame(frame):
     while frame is not None and _kind_of(frame) is None:
-        frame = frame.f_back
+        frame = _up(frame)
     return frame
 
 
