@@ -55,8 +55,8 @@ def capture_method(config) -> str | None:
 def sever_global_routes() -> None:
     """In a check worker, before any submission code: the module-level objects of pytest through
     which code without frames or the garbage collector reaches the session, hence every check's
-    fixtures, the reference among them (tests/hostile/forged_frames.py and reference_code.py take
-    these roads). The worker runs its checks from the objects its own frames hold; these it does
+    fixtures, the reference and a release's recorded answers among them (tests/hostile/replay_answers.py
+    searches for them). The worker runs its checks from the objects its own frames hold; these it does
     not need:
 
     * the assertion-rewriting import hook keeps the config and the session (and stays the

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KIT, declared, hostile_of
+from conftest import KIT, assert_hostile_verdicts, declared, hostile_of
 
 HOSTILE = Path(__file__).parent / "hostile"
 CASES = sorted(p for p in HOSTILE.glob("*.py") if not p.name.startswith("_"))
@@ -142,17 +142,10 @@ def test_hostile_submission_costs_only_its_own_module(path, graded, unhidden):
         "the other module lost points: " + "; ".join(t["output"] for t in witness if t["status"] != "passed")
     graded_items = {item for module, item in items if module == "ex01_autograd"}
     assert set(expected) <= graded_items, f"HOSTILE names items the checks do not grade: {set(expected) - graded_items}"
-    for item in graded_items:
-        checks = items[("ex01_autograd", item)]
-        failing = [c for c in checks if c["status"] != "passed"]
-        if item not in expected:
-            assert not failing, f"{item} should pass: " + "; ".join(c["output"] for c in failing)
-            continue
-        status, phrase = expected[item]
-        assert failing, f"{item}: all {len(checks)} checks passed"
-        assert status == "*" or failing[0]["tags"][2] == status, f"{item}: {failing[0]['output']}"
-        assert phrase.lower() in failing[0]["output"].lower(), f"{item}: hint lacks {phrase!r}: {failing[0]['output']}"
-        assert all(c["score"] == 0 for c in failing)
+    for item in graded_items - set(expected):
+        failing = [c for c in items[("ex01_autograd", item)] if c["status"] != "passed"]
+        assert not failing, f"{item} should pass: " + "; ".join(c["output"] for c in failing)
+    assert_hostile_verdicts(results, path)
     lost = results["score"] < results["max_score"]
     assert (status != 0) == lost, (status, results["score"], results["max_score"])
     assert len(output) < 200_000, "the submission's output reached the report untruncated"
@@ -349,18 +342,23 @@ def test_guard_accepts_torch_compile():
     assert g.changed() == []
 
 
+def _graded_with(tmp_path, hostile: str, module: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """The solutions with `module` replaced by tests/hostile/`hostile`, graded on that module's checks."""
+    impl = tmp_path / "impl"
+    shutil.copytree(KIT / "solutions", impl, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(HOSTILE / hostile, impl / f"{module}.py")
+    out = tmp_path / "out.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(KIT / "checks" / f"test_{module}.py"),
+                           "--impl", str(impl), "--score-json", str(out), "-p", "no:cacheprovider", "-q"],
+                          cwd=KIT, capture_output=True, text=True, timeout=300, env=_env())
+    return proc, json.loads(out.read_text(encoding="utf-8"))
+
+
 def test_a_module_handing_out_the_reference_is_cheating(tmp_path):
     """An alias of the reference's own function (here through a module __getattr__) runs no code of
     the submission, so the guard at the reference's entry sees only the check: what the module
     hands a check is looked at instead (12 of ex03's 20 points before)."""
-    impl = tmp_path / "impl"
-    shutil.copytree(KIT / "solutions", impl, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(HOSTILE / "_alias_ex03.py", impl / "ex03_training.py")
-    out = tmp_path / "out.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(KIT / "checks" / "test_ex03_training.py"),
-                           "--impl", str(impl), "--score-json", str(out), "-p", "no:cacheprovider", "-q"],
-                          cwd=KIT, capture_output=True, text=True, timeout=300, env=_env())
-    results = json.loads(out.read_text(encoding="utf-8"))
+    proc, results = _graded_with(tmp_path, "_alias_ex03.py", "ex03_training")
     assert results["score"] == 0 and proc.returncode != 0, proc.stdout[-3000:]
     cheated = {t["tags"][1] for t in results["tests"] if t["tags"][2] == "cheated"}
     # train_step too: the reference's modules are imported before the first check (ahead of hiding
@@ -372,14 +370,7 @@ def test_a_module_handing_out_the_reference_is_cheating(tmp_path):
 def test_a_submission_that_uses_the_reference_s_classes_inside_its_own_is_cheated(tmp_path):
     """Its classes are its own, but they construct the reference's model and call the reference's
     forward: every method of the reference's classes is guarded like its functions."""
-    impl = tmp_path / "impl"
-    shutil.copytree(KIT / "solutions", impl, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(HOSTILE / "_inside_ex02.py", impl / "ex02_forward.py")
-    out = tmp_path / "out.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(KIT / "checks" / "test_ex02_forward.py"),
-                           "--impl", str(impl), "--score-json", str(out), "-p", "no:cacheprovider", "-q"],
-                          cwd=KIT, capture_output=True, text=True, timeout=300, env=_env())
-    results = json.loads(out.read_text(encoding="utf-8"))
+    proc, results = _graded_with(tmp_path, "_inside_ex02.py", "ex02_forward")
     assert results["score"] == 0 and proc.returncode != 0, proc.stdout[-3000:]
     assert {t["tags"][1] for t in results["tests"] if t["tags"][2] == "cheated"} == {
         "linear_forward", "SumNet", "XorNet", "MnistMLP", "MLP"}, proc.stdout[-3000:]

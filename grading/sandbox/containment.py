@@ -587,6 +587,7 @@ def _gc_event(event, args):
 # text (format_exc, print_exc, extract_stack), which a correct submission may call.
 _FRAME_ATTRS = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame"))
 _CODE_ATTRS = frozenset(("__code__", "gi_code", "cr_code", "ag_code"))
+_WATCHED_ATTRS = _FRAME_ATTRS | _CODE_ATTRS  # the object.__getattr__ events the hook looks at
 _CO_GENERATOR = 0x20
 
 
@@ -678,7 +679,7 @@ def _audit(event, args):
     handler = _EVENTS.get(event)
     if handler is None or _C.impl_root is None:
         return
-    if event == "object.__getattr__" and (len(args) < 2 or not (args[1] in _FRAME_ATTRS or args[1] in _CODE_ATTRS)):
+    if event == "object.__getattr__" and (len(args) < 2 or args[1] not in _WATCHED_ATTRS):
         return
     ident = _get_ident()
     if ident in _BUSY:
