@@ -634,28 +634,32 @@ def _same_weights(a: nn.Module, b: nn.Module) -> bool:
     return len(pa) == len(pb) and all(close(p.detach().cpu(), q.detach().cpu(), "train") for p, q in zip(pa, pb))
 
 
-_RUNS: dict = {}
+@pytest.fixture(scope="module")
+def runs() -> dict:
+    """The trainings this module ran, kept by pytest (a module-level dict would be the
+    submission's to edit)."""
+    return {}
 
 
-def _run_once(impl, name: str, function, **kwargs):
+def _run_once(runs: dict, impl, name: str, function, **kwargs):
     """`function(**kwargs)` once per submission: the checks of one item share the trained model
     (an exception, a timeout included, is remembered and raised again)."""
     key = (impl.path, name, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
-    if key not in _RUNS:
+    if key not in runs:
         try:
-            _RUNS[key] = ("ok", function(**kwargs))
+            runs[key] = ("ok", function(**kwargs))
         except BaseException as exc:
-            _RUNS[key] = ("raised", exc)
+            runs[key] = ("raised", exc)
             raise
-    status, value = _RUNS[key]
+    status, value = runs[key]
     if status == "raised":
         raise value
     return value
 
 
 @item("train_sum_net", points=2, timeout=60)
-def test_train_sum_net_learns_to_add(student, reference, impl, isolated, _ref_rows_cache):
-    model = _trained(_run_once(impl, "train_sum_net", student(), seed=0), "train_sum_net(seed=0)", reference("SumNet"))
+def test_train_sum_net_learns_to_add(student, reference, impl, runs, isolated, _ref_rows_cache):
+    model = _trained(_run_once(runs, impl, "train_sum_net", student(), seed=0), "train_sum_net(seed=0)", reference("SumNet"))
     test_x, test_y = _reference_rows(reference, "test", _ref_rows_cache)
     train_x, train_y = _reference_rows(reference, "train", _ref_rows_cache)
     test, train = _mse(model, test_x, test_y), _mse(model, train_x, train_y)
@@ -667,9 +671,9 @@ def test_train_sum_net_learns_to_add(student, reference, impl, isolated, _ref_ro
 
 
 @item("train_sum_net", points=1, timeout=60)
-def test_train_sum_net_follows_its_seed(student, reference, impl, isolated):
+def test_train_sum_net_follows_its_seed(student, reference, impl, runs, isolated):
     call = "train_sum_net(seed=0)"
-    first = _trained(_run_once(impl, "train_sum_net", student(), seed=0), call, reference("SumNet"))
+    first = _trained(_run_once(runs, impl, "train_sum_net", student(), seed=0), call, reference("SumNet"))
     torch.manual_seed(12345)  # another global state: only set_seed(seed) makes the runs equal
     second = _trained(student()(seed=0), call, reference("SumNet"))
     check(_same_weights(first, second), NOT_REPRODUCIBLE, call=call, diff=_max_param_diff(first, second))
@@ -679,8 +683,8 @@ XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 
 
 @item("train_xor_net", points=2, timeout=60)
-def test_train_xor_net_separates_the_four_pairs(student, reference, impl, isolated):
-    model = _trained(_run_once(impl, "train_xor_net", student(), seed=0), "train_xor_net(seed=0)", reference("XorNet"))
+def test_train_xor_net_separates_the_four_pairs(student, reference, impl, runs, isolated):
+    model = _trained(_run_once(runs, impl, "train_xor_net", student(), seed=0), "train_xor_net(seed=0)", reference("XorNet"))
     x, targets = _batches(reference("xor_loader")(batch_size=4, shuffle=False), "reference")[:2]
     model.eval()
     with torch.no_grad():
@@ -696,9 +700,9 @@ def test_train_xor_net_separates_the_four_pairs(student, reference, impl, isolat
 
 
 @item("train_xor_net", points=1, timeout=60)
-def test_train_xor_net_follows_its_seed(student, reference, impl, isolated):
+def test_train_xor_net_follows_its_seed(student, reference, impl, runs, isolated):
     call = "train_xor_net(seed=0)"
-    first = _trained(_run_once(impl, "train_xor_net", student(), seed=0), call, reference("XorNet"))
+    first = _trained(_run_once(runs, impl, "train_xor_net", student(), seed=0), call, reference("XorNet"))
     torch.manual_seed(12345)
     second = _trained(student()(seed=0), call, reference("XorNet"))
     check(_same_weights(first, second), NOT_REPRODUCIBLE, call=call, diff=_max_param_diff(first, second))
@@ -706,20 +710,15 @@ def test_train_xor_net_follows_its_seed(student, reference, impl, isolated):
 
 # ---------------------------------------------------------------- MNIST
 
-_MNIST_TEST: dict = {}
+@pytest.fixture(scope="module")
+def mnist_test(ref) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference's test split as two tensors (decoded once per module)."""
+    _, test = ref.get(MODULE, "mnist_datasets")()
+    return next(iter(DataLoader(test, batch_size=len(test))))[:2]
 
 
-def _mnist_test_tensors(ref) -> tuple[torch.Tensor, torch.Tensor]:
-    """The reference's test split as two tensors (decoded once per process)."""
-    if ref.path not in _MNIST_TEST:
-        _, test = ref.get(MODULE, "mnist_datasets")()
-        images, labels = next(iter(DataLoader(test, batch_size=len(test))))
-        _MNIST_TEST[ref.path] = (images, labels)
-    return _MNIST_TEST[ref.path]
-
-
-def _mnist_model_and_info(student, reference, impl, device):
-    result = _run_once(impl, "train_mnist", student(), seed=0, device=device)
+def _mnist_model_and_info(student, reference, impl, runs, device):
+    result = _run_once(runs, impl, "train_mnist", student(), seed=0, device=device)
     ok = isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict)
     check(ok, MNIST_RESULT, kind=_kind(result))
     model, info = result
@@ -743,9 +742,9 @@ def _losses_text(info) -> str:
 
 
 @item("train_mnist", points=3, timeout=MNIST_TIMEOUT_S)
-def test_train_mnist_reaches_the_accuracy(student, reference, impl, ref, device, isolated):
-    model, info = _mnist_model_and_info(student, reference, impl, device)
-    correct, total = _accuracy(model, *_mnist_test_tensors(ref))
+def test_train_mnist_reaches_the_accuracy(student, reference, impl, runs, mnist_test, device, isolated):
+    model, info = _mnist_model_and_info(student, reference, impl, runs, device)
+    correct, total = _accuracy(model, *mnist_test)
     accuracy = correct / total
     if not accuracy >= MNIST_ACCURACY_AT_LEAST:
         losses = info.get("train_losses")
@@ -765,10 +764,10 @@ def test_train_mnist_reaches_the_accuracy(student, reference, impl, ref, device,
 
 
 @item("train_mnist", points=1, timeout=MNIST_TIMEOUT_S)
-def test_train_mnist_reports_accuracy_and_losses(student, reference, impl, ref, device, isolated):
-    model, info = _mnist_model_and_info(student, reference, impl, device)
+def test_train_mnist_reports_accuracy_and_losses(student, reference, impl, runs, mnist_test, device, isolated):
+    model, info = _mnist_model_and_info(student, reference, impl, runs, device)
     check({"test_accuracy", "train_losses"} <= set(info), MNIST_INFO_KEYS, keys=sorted(map(str, info)))
-    correct, total = _accuracy(model, *_mnist_test_tensors(ref))
+    correct, total = _accuracy(model, *mnist_test)
     claimed = info["test_accuracy"]
     check(isinstance(claimed, numbers.Real) and not isinstance(claimed, bool), MNIST_CLAIM_TYPE, got=repr(claimed)[:60])
     check(abs(float(claimed) - correct / total) <= MNIST_REPORT_SLACK, MNIST_CLAIM,

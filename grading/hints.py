@@ -14,6 +14,9 @@ class HintUnavailable(Exception):
     """A reference call made only to choose a hint that the recorded answers hold no answer for."""
 
 
+__unwatched__ = ("_Depth",)  # its count changes on every diagnostic call (grading/sandbox/writes.py)
+
+
 class _Depth:
     value = 0
 

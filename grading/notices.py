@@ -64,6 +64,12 @@ TAMPERED = Text(
     "seu código substituiu {names} durante esta verificação; isso pertence ao torch, numpy, pytest "
     "ou ao avaliador e não deve ser modificado.",
 )
+TAMPERED_PUT_BACK = Text(
+    "your code replaced something in {names} while this check ran and put it back before the check "
+    "ended; those belong to torch, numpy, pytest, the grader or the checks and must not be modified.",
+    "seu código substituiu algo em {names} durante esta verificação e o devolveu antes do fim dela; "
+    "isso pertence ao torch, numpy, pytest, ao avaliador ou às verificações e não deve ser modificado.",
+)
 OUTCOME_FROM_STUDENT = Text(
     "your code called {call} at {file}, line {line}: a submission cannot skip, pass or fail a check itself.",
     "seu código chamou {call} em {file}, linha {line}: uma entrega não pode pular, aprovar nem reprovar uma verificação.",

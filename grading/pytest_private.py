@@ -88,3 +88,8 @@ def session_code():
     from _pytest.main import wrap_session
 
     return wrap_session.__code__
+
+
+def monkeypatched(monkeypatch) -> list:
+    """What a check's `monkeypatch` fixture has set and not yet undone: the current values."""
+    return [getattr(target, name, None) for target, name, _old in getattr(monkeypatch, "_setattr", ())]

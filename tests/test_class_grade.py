@@ -54,7 +54,8 @@ def tocha(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
                           timeout=timeout, env=env)
 
 
-BORROWERS = ("tracer", "forged_frames", "reference_code", "signal_frame", "replay_answers")  # tests/hostile/: reaching for answers
+BORROWERS = ("tracer", "forged_frames", "reference_code", "signal_frame", "replay_answers",  # tests/hostile/:
+             "unplug_containment", "forge_channel")  # reaching for answers, or around the grader
 
 
 def module_copy(folder: Path, source: Path, name: str = f"{MODULE}.py") -> Path:

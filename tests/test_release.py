@@ -132,7 +132,8 @@ def test_replay_says_plainly_that_it_runs_on_the_cpu(released, tmp_path):
 # Each with the items judged as its HOSTILE says (grading_internals' gradients reaches for solutions/,
 # forged_frames' for the reference's module, which a release does not have).
 RELEASE_HOSTILE = {"borrow_gc": None, "grading_internals": ["gradient_descent"], "forged_frames": ["gradient_descent"],
-                   "tracer": None, "signal_frame": None, "replay_answers": None}
+                   "tracer": None, "signal_frame": None, "replay_answers": None, "one_shot_compare": None,
+                   "poison_cases": None, "forge_channel": None}
 
 
 @pytest.mark.parametrize("hostile", list(RELEASE_HOSTILE))
@@ -140,7 +141,8 @@ def test_a_release_catches_a_submission_that_borrows_the_recorded_answers(releas
     """From a release (the reference is the recorded snapshots): searching memory for the reference,
     the grader's own SnapshotRoot reading checks/snapshots/, frames from traceback's walkers, a trace
     function or a signal handler reaching the checks' frames, the recorded answers through pytest's
-    session: each item the file names gets its declared verdict and no points."""
+    session, a check's compare slipped in and put back, its cases rewritten, the worker's pipe taken
+    over: each item the file names gets its declared verdict and no points."""
     path = KIT / "tests" / "hostile" / f"{hostile}.py"
     impl = tmp_path / hostile
     impl.mkdir()

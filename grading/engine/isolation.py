@@ -13,6 +13,8 @@ reads the worker's reports item by item over a pipe and
 * names the exit status or signal when a worker dies, marks the check it was running as an
   error, and goes on with the module's next check in a fresh worker (a module whose import
   crashes or hangs costs all of that module's checks at once);
+* ends a worker after a check in which the submission tampered with what a verdict relies on
+  (grading/sandbox/guard.py), and goes on in a fresh one: what it gathered meanwhile is gone;
 * logs the reports through pytest's hooks, so the terminal output, the score table and
   --score-json work as in one process.
 
@@ -47,7 +49,7 @@ from grading.engine import session as shared
 from grading.engine.outcome import classify
 from grading.engine.roots import IMPORT_HOOKS, import_ahead
 from grading.processes import kill_group
-from grading.sandbox import containment
+from grading.sandbox import containment, guard
 from grading.text import TIMED_OUT, Text, tag
 from grading.verdict import OUTPUT_LIMIT, STATUSES
 
@@ -63,6 +65,9 @@ MAX_FRAME = 4 * 2**20      # bytes in one message from a worker
 HEAD, TAIL = 6000, 2000    # characters kept of a captured output section or a failure text
 MESSAGE_CHARS = 4000       # characters kept of a hint
 _PHASES = ("setup", "call", "teardown")
+# What makes a verdict count carries the worker's token: the submission shares the worker's
+# process and can write to its pipe (found among its descriptors), but never held the token.
+_SIGNED = frozenset({"start", "done", "stop", "end"})
 _OUTCOMES = ("passed", "failed", "skipped")
 
 
@@ -175,6 +180,7 @@ class _Module:
         """Fork a worker for items[start:]; return the index of the first item not yet logged."""
         rfd, wfd = _pipe()
         fault = tempfile.TemporaryFile()
+        token = _token()  # only in this frame and the worker's: a submission can write to the pipe, not sign
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -183,24 +189,25 @@ class _Module:
         pid = _fork()
         if pid == 0:  # the worker; never returns
             _close(rfd)
-            _worker_main(self.session, self.items, start, wfd, fault)
+            _worker_main(self.session, self.items, start, wfd, fault, token)
         _close(wfd)
         try:
             _setpgid(pid, pid)
         except OSError:
             pass
         try:
-            return self._supervise(pid, rfd, start, fault)
+            return self._supervise(pid, rfd, start, fault, token)
         finally:
             _close(rfd)
             _finish(pid, 0.0)
             _REAPED.pop(pid, None)
             fault.close()
 
-    def _supervise(self, pid: int, rfd: int, start: int, fault) -> int:
+    def _supervise(self, pid: int, rfd: int, start: int, fault, token: str) -> int:
         reader = _Reader(rfd)
         n = len(self.items)
         expected, current, started_at, importing, given = start, None, 0.0, None, 0.0
+        tampered = False
         while True:
             now = _monotonic()
             limit = self.deadline
@@ -237,6 +244,8 @@ class _Module:
                 messages = reader.read() if ready else []
                 for msg in messages:
                     kind = msg["t"]
+                    if kind in _SIGNED and msg.get("k") != token:
+                        raise _Protocol(f"a {str(kind)[:10]!r} the worker did not send")
                     if kind == "start":
                         if current is not None or msg.get("i") != expected or expected >= n:
                             raise _Protocol("a check started out of order")
@@ -261,11 +270,18 @@ class _Module:
                         except ValueError as exc:
                             raise _Protocol(str(exc)) from None
                         hung.remember(self.config, self.items[current], found)
+                    elif kind == "tampered":
+                        if current is None:
+                            raise _Protocol("tampering outside a check")
+                        tampered = True
                     elif kind == "done":
                         if current is None or msg.get("i") != current:
                             raise _Protocol("a result for a check that was not running")
                         self._log_done(current, msg, _monotonic() - started_at)
                         expected, current, importing = current + 1, None, None
+                        if tampered:  # what the submission gathered must not outlive this check
+                            _kill_group(pid)
+                            return expected
                     elif kind == "stop":
                         if current is not None:
                             raise _Protocol("a stop in the middle of a check")
@@ -580,7 +596,9 @@ def _hide_secrets(config, items, wfd: int) -> tuple[bool, str | None]:
 
         answers = {snapshot.path_for(Path(str(item.path)).resolve().parent / snapshot.FOLDER, shared.module_of(item))
                    for item in items}
-    return containment.hide_secrets(answers, close_fds=(wfd,))
+    hidden, unhidden, read = containment.hide_secrets(answers, close_fds=(wfd,))
+    config.stash[shared.ANSWERS] = read  # for the replay's root (plugin's `ref`), nowhere else
+    return hidden, unhidden
 
 
 def _die_with_parent(parent: int) -> None:
@@ -648,7 +666,33 @@ def _judge_exception(item, exc: BaseException):
     return status, message
 
 
-def _worker_main(session, items, start: int, wfd: int, fault) -> None:
+def _watch(config):
+    """The guard's look at what was written (grading/sandbox/writes.py), once the worker's own
+    setup wrote what it writes: containment's state is watched from here on."""
+    active = shared.guard_of(config)
+    if active is None:
+        return lambda: ([], [])
+    active.watch("containment", containment.state())
+    for name, module in list(sys.modules.items()):  # the reference's modules imported ahead
+        if containment.is_reference_module(name):
+            active.module(module, strict=True)
+    active.settle()
+    return active.looker()
+
+
+def _tampered(record: dict, changed: list, put_back: list) -> dict:
+    if record.get("status") not in ("passed", "failed", "skipped"):
+        return record
+    text = (notices.TAMPERED.format(names=guard.describe(changed)) if changed
+            else notices.TAMPERED_PUT_BACK.format(names=guard.describe(put_back)))
+    return {**record, "status": "error", "message": text.as_dict()}
+
+
+def _token() -> str:
+    return os.urandom(16).hex()
+
+
+def _worker_main(session, items, start: int, wfd: int, fault, token: str) -> None:
     """Run items[start:] and report each; always ends with os._exit (no atexit, no pytest teardown)."""
     code = 0
     parent = _getppid()
@@ -670,18 +714,23 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
         channel = _Channel(wfd)
         IMPORT_HOOKS[:] = [lambda phase, module: channel.send({"t": "import", "phase": phase, "module": module})]
         hung.HUNG_HOOKS[:] = [lambda found: channel.send(found.wire())]
+        guard.TAMPER_HOOKS[:] = [lambda: channel.send({"t": "tampered"})]
         shared.contain(session, lambda kind, what: channel.send({"t": "cheated", "kind": kind, "what": what}))
         # Before torch's threads start (namespaces need a single thread); from here on this may be
         # a new process, its pid no longer the one the parent knows.
         hidden, unhidden = _hide_secrets(config, items[start:], wfd)
         pytest_private.sever_global_routes()
         threads.restore_threads()
+        look = _watch(config)  # kept here, from before the submission loads
         records = shared.records_of(config)
         n = len(items)
         for j in range(start, n):
             item = items[j]
             nextitem = items[j + 1] if j + 1 < n else None
-            channel.send({"t": "start", "i": j})
+            if look()[0]:  # written between checks (a teardown, a thread): go on in a fresh worker
+                channel.send({"t": "stop", "k": token})
+                break
+            channel.send({"t": "start", "i": j, "k": token})
             before = len(records)
             broken = None
             reports = []
@@ -690,16 +739,21 @@ def _worker_main(session, items, start: int, wfd: int, fault) -> None:
                     reports = pytest_private.runtestprotocol(item, log=False, nextitem=nextitem)
             except BaseException as exc:  # KeyboardInterrupt, pytest.exit, a timeout outside the check
                 broken = exc
+            changed, put_back = look()  # what the check's own verdict did not see (or was kept from seeing)
             found = [shared.record_wire(r) for r in records[before:]]
             if broken is not None and _graded(item) and not found:
                 status, message = _judge_exception(item, broken)
                 found = [{"status": status, "message": message.as_dict() if message else None, "duration": 0.0}]
-            channel.send({"t": "done", "i": j, "reports": [_report_dict(r) for r in reports], "records": found})
+            if (changed or put_back) and _graded(item):
+                found = [_tampered(record, changed, put_back) for record in found]
+                channel.send({"t": "tampered"})
+            channel.send({"t": "done", "i": j, "reports": [_report_dict(r) for r in reports], "records": found, "k": token})
             if broken is not None:  # pytest's state for this module is unknown now: a fresh worker goes on
-                channel.send({"t": "stop"})
+                channel.send({"t": "stop", "k": token})
                 break
         else:
-            channel.send({"t": "end", "device": shared.known_device(config), "hidden": hidden, "unhidden": unhidden})
+            channel.send({"t": "end", "device": shared.known_device(config), "hidden": hidden, "unhidden": unhidden,
+                          "k": token})
     except BaseException:
         code = 70
         try:

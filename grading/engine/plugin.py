@@ -26,9 +26,9 @@ from grading.engine import isolation, threads  # noqa: E402
 from grading.engine.outcome import classify, traceback_text  # noqa: E402
 from grading.engine.roots import ImplementationRoot  # noqa: E402
 from grading.engine.session import (DEFAULT_MODULE_TIMEOUT_S, DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_S,  # noqa: E402
-                                    META, PARTIAL, PRINTS, RECORDS, TIMEOUT, add_record, baseline,
+                                    ANSWERS, GUARD, META, PARTIAL, PRINTS, RECORDS, TIMEOUT, add_record, baseline,
                                     baseline_now, check_key, contain, detailed, device_of, item_timeout,
-                                    containment_of, known_device, lang_of, module_of, new_record, reference_mode,
+                                    containment_of, guard_of, known_device, lang_of, module_of, new_record, reference_mode,
                                     resolve_root, seed_of)
 from grading.sandbox import guard as _guard  # noqa: E402
 from grading.text import STATUS, TITLE_LINE, tag  # noqa: E402
@@ -157,7 +157,7 @@ def pytest_runtestloop(session):
         if module is not None and module not in modules:
             modules.append(module)
     config.stash[META]["baseline"] = baseline_now()
-    _guard.activate(_guard.build(modules) if graded else None)
+    config.stash[GUARD] = _guard.build(modules, reference_mode(config) != "record") if graded else None
     reason = isolation.unavailable(config)
     if not graded or reason is not None:
         if graded and reason != "--no-isolation":
@@ -175,7 +175,9 @@ def pytest_runtestloop(session):
 @pytest.fixture(scope="session")
 def impl(pytestconfig) -> ImplementationRoot:
     """The implementation root being graded."""
-    return ImplementationRoot(resolve_root(pytestconfig.getoption("--impl"), pytestconfig), "impl")
+    root = ImplementationRoot(resolve_root(pytestconfig.getoption("--impl"), pytestconfig), "impl")
+    root.guard = guard_of(pytestconfig)
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -185,7 +187,7 @@ def ref(pytestconfig, impl):
 
     mode = reference_mode(pytestconfig)
     if mode == "replay":
-        return snapshot.SnapshotRoot(impl)
+        return snapshot.SnapshotRoot(impl, answers=pytestconfig.stash.get(ANSWERS, None))
     live = ImplementationRoot(resolve_root(pytestconfig.getoption("--reference"), pytestconfig), "ref")
     if mode == "record":
         return snapshot.RecordingRoot(live, Path(pytestconfig.getoption("--record-snapshots")))
@@ -198,9 +200,6 @@ def _snapshot_bookkeeping(request):
     if request.node.get_closest_marker("item") is None:
         yield
         return
-    from grading.snapshots import calls as snapshot
-
-    snapshot.begin_check(check_key(request.node), Path(str(request.node.fspath)))
     yield
     if reference_mode(request.config) == "record":
         request.getfixturevalue("ref").recorder.flush()
@@ -244,17 +243,34 @@ def _fixed_seed_and_clean_state(request):
     from grading.sandbox import containment
     from grading.sandbox import state
 
+    from grading.snapshots import calls as snapshot
+
     swapped = request.node.get_closest_marker("with_reference")
     containment.begin_check((module_of(request.node), name) for name in (swapped.args if swapped else ()))
-    active = _guard.active()
+    snapshot.begin_check(check_key(request.node), Path(str(request.node.fspath)))
+    active = guard_of(request.config)
     if active is not None:
         active.check_and_restore()
+        active.settle()  # the grader's own writes above are not the submission's
     seed = seed_of(request.node)
     state.reset(baseline(request.config), seed)
     yield seed
 
 
 # ---------------------------------------------------------------- verdicts
+
+def _sanctioned_beyond(item) -> list[str]:
+    """Reference functions the submission may call in this check that the check did not swap in
+    (its `with_reference` marker, its monkeypatch): containment's list was written to."""
+    from grading.sandbox import containment
+
+    swapped = item.get_closest_marker("with_reference")
+    legit = {(module_of(item), name) for name in (swapped.args if swapped else ())}
+    patched = item.funcargs.get("monkeypatch") if hasattr(item, "funcargs") else None
+    if patched is not None:
+        legit.update(filter(None, map(containment.reference_pair, pytest_private.monkeypatched(patched))))
+    return [f"containment: {name}" for name in containment.sanctioned_beyond(legit)]
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item, call):
@@ -265,9 +281,15 @@ def pytest_runtest_makereport(item, call):
     if marker is None or not (call.when == "call" or (call.when == "setup" and call.excinfo is not None)):
         return None
     from grading import notices
+    from grading.sandbox import containment
 
-    active = _guard.active()
-    replaced = active.check_and_restore() if active is not None else []
+    cheat = containment.take()  # first: it looks at the reference's guards before anything is put back
+    active = guard_of(item.config)
+    changed, put_back = active.written() if active is not None else ([], [])
+    replaced = (active.check_and_restore() if active is not None else []) + changed
+    replaced += _sanctioned_beyond(item)
+    if replaced or put_back:
+        _guard.tampered()
     status, message = "passed", None
     excinfo = call.excinfo
     root = resolve_root(item.config.getoption("--impl"), item.config)
@@ -284,9 +306,8 @@ def pytest_runtest_makereport(item, call):
         status, message = noted
     if replaced and status in ("passed", "failed", "skipped"):
         status, message = "error", notices.TAMPERED.format(names=_guard.describe(replaced))
-    from grading.sandbox import containment
-
-    cheat = containment.take()
+    elif put_back and status in ("passed", "failed", "skipped"):
+        status, message = "error", notices.TAMPERED_PUT_BACK.format(names=_guard.describe(put_back))
     if cheat is not None:  # noted when it happened: whatever the submission did afterwards
         status, message = "cheated", containment.cheated_text(*cheat)
     record = new_record(item, status, message.as_dict() if message else None, call.duration)
@@ -392,7 +413,7 @@ def _refresh_cache(session, payload: dict) -> None:
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     records = config.stash[RECORDS]
-    _guard.activate(None)
+    session.config.stash[GUARD] = None
     path = config.getoption("--score-json")
     elapsed = time.perf_counter() - config.stash[META]["started"]
     res.note_reference_helpers(records)  # before the terminal's summary too: pytest prints it after this hook

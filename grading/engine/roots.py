@@ -31,6 +31,9 @@ IMPORT_HOOKS: list[Callable[[str, str], None]] = []
 # Why a module of a root could not be imported, by alias: the same answer for every ImplementationRoot
 # of that folder in this process (the reference imported ahead of hiding, then by the checks).
 _FAILURES: dict[str, dict] = {}
+# Written while checks run (a module that fails to import is remembered); nothing a submission
+# writes there earns it anything, so writes.py does not watch it.
+__unwatched__ = ("_FAILURES",)
 
 
 def alias_for(path: Path, role: str) -> str:
@@ -46,6 +49,7 @@ class ImplementationRoot:
         self.role = role
         self.alias = alias_for(self.path, role)
         self._failures: dict[str, CheckFailed] = _FAILURES.setdefault(self.alias, {})
+        self.guard = None  # the session's guard, given to the root being graded by its fixture
 
     def _package(self) -> types.ModuleType:
         package = sys.modules.get(self.alias)
@@ -123,8 +127,10 @@ class ImplementationRoot:
             after = state.capture()
             state.apply(before)
             state.set_rng_state(rng)
-            active = _guard.active()
+            active = self.guard
             replaced = active.check_and_restore() if active is not None else []
+            if active is not None:
+                replaced += active.written()[0]  # where nothing may change; writes put back are not judged here
             for hook in hooks:
                 hook("end", name)
         if failure is not None:

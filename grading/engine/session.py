@@ -27,6 +27,8 @@ META = pytest.StashKey[dict]()
 TIMEOUT = pytest.StashKey[float]()
 PARTIAL = pytest.StashKey[set]()  # modules some of whose checks were deselected
 PRINTS = pytest.StashKey[dict]()  # fingerprints of the modules a plain run grades (grading/engine/cache.py)
+ANSWERS = pytest.StashKey[dict]()  # recorded answers a worker read ahead of hiding: {real path: bytes}
+GUARD = pytest.StashKey[object]()  # grading/sandbox/guard.py's Guard, kept only here: out of a submission's reach
 
 
 def resolve_root(value: str, config) -> Path:
@@ -144,6 +146,11 @@ def contain(session, report=None, worker: bool = True) -> None:
     if worker:
         containment.limit_memory(memory_limit(config))
         containment.install_audit_hook()
+
+
+def guard_of(config):
+    """The session's guard (grading/sandbox/guard.py), None where nothing is graded."""
+    return config.stash.get(GUARD, None)
 
 
 def records_of(config) -> list:

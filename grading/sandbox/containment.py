@@ -46,12 +46,20 @@ it; where the machine does not allow that, those readers still reach them.
 pytest keeps its session, and with it every check's fixtures (the reference, the replay's
 answers), in a few module-level objects; a worker severs those before the submission runs
 (`pytest_private.sever_global_routes`; a search of everything reachable from sys.modules, 40
-references deep, finds neither session nor answers after it).
+references deep, finds neither session nor answers after it). The answers read ahead of hiding are
+kept there too (pytest's stash), never in a module.
 
-What this does not stop, as long as the submission shares a process with the checks: values a
-check hands the submission that lead further (a closure's cells, a function's globals), a frame
-some other library hands over, and rewriting the grader's own code in memory (caught only at the
-check's end, when the grader's modules are compared and restored).
+Containment's own settings (`state()`, this module's globals) are the submission's to write, as
+everything in the process is: grading/sandbox/writes.py watches them, and a check in which they
+were written is an error, its worker replaced. A function's code or defaults may be replaced by
+the submission only in its own functions (`_rewrite_event`), and a process's raw memory
+(/proc/self/mem) is refused as ctypes is.
+
+What this does not stop, as long as the submission shares a process with the checks: writing the
+process's memory by other native means (an array whose strides reach past its own buffer can write
+any object, the dicts' version tags included), a frame some other library hands over, and, short of
+that, changes to pytest's and torch's own classes that leave every name as it was (judged by the
+guard only where they are seen). Those need the submission in a process of its own.
 """
 from __future__ import annotations
 
@@ -75,7 +83,7 @@ _get_ident, _main_thread = threading.get_ident, threading.main_thread
 
 DEFAULT_MEMORY_GIB = 4.0
 PROLOGUE = "__tocha_enter__"
-KINDS = ("reference", "borrowed", "files", "memory", "frames")  # the kinds that are cheating
+KINDS = ("reference", "borrowed", "files", "memory", "frames", "rewrite")  # the kinds that are cheating
 
 CHEATED = {
     "reference": Text(
@@ -98,6 +106,11 @@ CHEATED = {
         "must not look for the grader's objects. No points for this check.",
         "seu código vasculhou a memória do processo de avaliação ({what}) durante a avaliação: uma entrega "
         "não deve procurar os objetos do avaliador. Nenhum ponto nesta verificação."),
+    "rewrite": Text(
+        "your code rewrote code it did not write ({what}) while it was being graded: a submission must not "
+        "change the grader's, the checks' or a library's functions. No points for this check.",
+        "seu código reescreveu código que não é seu ({what}) durante a avaliação: uma entrega não deve alterar "
+        "as funções do avaliador, das verificações ou de uma biblioteca. Nenhum ponto nesta verificação."),
     "frames": Text(
         "your code read the grader's call stack ({what}) while it was being graded: a submission must not "
         "look into the checks' variables. No points for this check.",
@@ -155,8 +168,6 @@ class _Context:
     memory_limit: str = ""
     student_threads: set = set()
     session_code = None  # the pytest session's frame (pytest_private.session_code)
-    files: dict = {}
-    secrets: dict = {}  # real path -> recorded answers read ahead of hiding (hide_secrets)
 
 
 _C = _Context()
@@ -186,52 +197,67 @@ def configure(impl_root: Path, impl_alias: str, ref_root: Path | None, ref_alias
                 forbidden.add((kit / name).resolve())
     _C.forbidden = tuple(str(p) + os.sep for p in forbidden)
     _C.allowed = (str(_C.impl_root) + os.sep,)
-    _C.files = {}
+    _kind_of_file.cache_clear()
     _C.session_code = session_code()
-    _C.secrets = {}
+    _C.sanctioned = set()
 
 
 # ---------------------------------------------------------------- the secret folders, hidden
 
-def hide_secrets(answers, close_fds=()) -> tuple[bool, str | None]:
+def hide_secrets(answers, close_fds=()) -> tuple[bool, str | None, dict]:
     """In a worker, once the reference's modules its checks use are imported (roots.import_ahead):
     read the recorded `answers` files it will replay, then hide the secret folders from this
-    process by the kernel where the machine allows it (namespaces.py). Returns what `hide` says.
-    Grading the reference itself hides nothing of it."""
+    process by the kernel where the machine allows it (namespaces.py). Returns what `hide` says,
+    and the answers read ({real path: bytes}), for the caller to keep out of the submission's
+    reach (pytest's stash). Grading the reference itself hides nothing of it."""
     from grading.sandbox import namespaces
 
     inside = str(_C.impl_root) + os.sep
     folders = [p for p in _C.forbidden if not inside.startswith(p) and not p.startswith(inside)]
+    read = {}
     for file in answers:
         try:
-            _C.secrets[_realpath(file)] = Path(file).read_bytes()
+            read[_realpath(file)] = Path(file).read_bytes()
         except OSError:
             pass
-    return namespaces.hide([p.rstrip(os.sep) for p in folders], close_fds)
+    return (*namespaces.hide([p.rstrip(os.sep) for p in folders], close_fds), read)
 
 
-def secret_bytes(path) -> bytes:
-    """A file of the secret folders, from what was read ahead of hiding (handed over once), else
-    from disk; the submission is refused as if it opened the file."""
+def secret_bytes(path, kept: dict | None = None) -> bytes:
+    """A file of the secret folders, from `kept` (what was read ahead of hiding, handed over once),
+    else from disk; the submission is refused as if it opened the file."""
     _file_event("open", (path,))
-    kept = _C.secrets.pop(_realpath(_fspath(path)), None)
-    return kept if kept is not None else Path(path).read_bytes()
+    data = kept.pop(_realpath(_fspath(path)), None) if kept else None
+    return data if data is not None else Path(path).read_bytes()
 
 
-def secret_is_file(path) -> bool:
+def secret_is_file(path, kept: dict | None = None) -> bool:
     """Whether a file exists, counting the recorded answers read ahead; refused to the submission."""
     _file_event("open", (path,))
-    return _realpath(_fspath(path)) in _C.secrets or Path(path).is_file()
+    return (bool(kept) and _realpath(_fspath(path)) in kept) or Path(path).is_file()
 
 
 def set_reporter(report: Callable[[str, str], None] | None) -> None:
     _C.report = report
 
 
+def state() -> dict:
+    """Containment's own settings, which the guard watches (grading/sandbox/writes.py): a
+    submission that rebinds them (no root: no guard) is tampering."""
+    return vars(_C)
+
+
 def begin_check(sanctioned=()) -> None:
     """A new check: nothing is noted yet; these (module, name) pairs are the check's own swaps."""
     _C.pending.clear()
-    _C.sanctioned = set(sanctioned)
+    _C.sanctioned.clear()
+    _C.sanctioned.update(sanctioned)
+
+
+def sanctioned_beyond(legit) -> list[str]:
+    """Swaps this check has sanctioned that are neither in `legit` (its marker's, and the reference
+    functions its monkeypatch put in place) nor explained: a submission added them."""
+    return sorted(f"{m}.{n}" for m, n in _C.sanctioned if (m, n) not in legit)
 
 
 def take() -> tuple[str, str] | None:
@@ -261,10 +287,8 @@ def cheated_text(kind: str, what: str) -> Text:
 
 # ---------------------------------------------------------------- whose frame is it
 
+@functools.lru_cache(maxsize=8192)  # its entries live in C, where a submission cannot write any
 def _kind_of_file(filename: str) -> str | None:
-    known = _C.files.get(filename)
-    if known is not None:
-        return known or None
     kind = ""
     try:
         path = Path(filename).resolve()
@@ -277,7 +301,6 @@ def _kind_of_file(filename: str) -> str | None:
             kind = "ref"
         elif any(path.is_relative_to(d) for d in _C.check_dirs):
             kind = "check"
-    _C.files[filename] = kind
     return kind or None
 
 
@@ -368,15 +391,15 @@ def borrowed(value) -> tuple[str, str] | None:
         module, _, name = str(getattr(value, "_name", "?")).rpartition(".")
         return module, name
     if isinstance(value, types.FunctionType):
-        if _reference_module(value.__module__) or _kind_of_file(value.__code__.co_filename) == "ref":
+        if is_reference_module(value.__module__) or _kind_of_file(value.__code__.co_filename) == "ref":
             return str(value.__module__).split(".")[-1], value.__name__
         return None
     classes = value.__mro__ if isinstance(value, type) else type(value).__mro__ if callable(value) else ()
     return next(((str(cls.__module__).split(".")[-1], cls.__qualname__) for cls in classes
-                 if _reference_module(getattr(cls, "__module__", None))), None)
+                 if is_reference_module(getattr(cls, "__module__", None))), None)
 
 
-def _reference_module(name) -> bool:
+def is_reference_module(name) -> bool:
     """A module name of the reference: its package alias, or the replay's stand-in classes."""
     return isinstance(name, str) and (name.startswith(_C.ref_alias) or name == REPLAYED_CLASSES)
 
@@ -426,6 +449,10 @@ class _Prologue(ast.NodeTransformer):
     visit_FunctionDef = visit_AsyncFunctionDef = _function
 
 
+# Written whenever the reference is imported, which may be while checks run; the reference's own
+# modules are watched where that matters (grading/engine/isolation.py), and a code object named
+# after a reference file cannot come from the submission (`_compile_event`).
+__unwatched__ = ("_GUARDED", "_REFERENCE_CODE")
 _GUARDED: list = []  # (reference module, its guard): replacing the guard is noted at the check's end
 _REFERENCE_CODE: dict = {}  # id -> every code object compiled from the reference's files here
 
@@ -491,15 +518,26 @@ def sanction(value) -> None:
         caller = _getframe(2)
         if nearest(caller) != "check" or student_on_stack(caller):
             return
+        pair = reference_pair(value)
+        if pair is not None:
+            _C.sanctioned.add(pair)
+    except Exception:
+        pass
+
+
+def reference_pair(value) -> tuple[str, str] | None:
+    """(module, name) when `value` is a reference function or its replayed answers, else None."""
+    try:
         module = getattr(value, "__module__", None) or ""
         name = getattr(value, "__name__", None)
         replayed = getattr(value, "_name", None)
         if isinstance(replayed, str) and "." in replayed and type(value).__name__ in _SNAPSHOT_WRAPPERS:
-            _C.sanctioned.add(tuple(replayed.split(".", 1)))
-        elif isinstance(name, str) and module.startswith(_C.ref_alias):
-            _C.sanctioned.add((module.split(".")[-1], name))
+            return tuple(replayed.split(".", 1))
+        if isinstance(name, str) and module.startswith(_C.ref_alias):
+            return module.split(".")[-1], name
     except Exception:
         pass
+    return None
 
 
 def wrap_monkeypatch() -> None:
@@ -550,7 +588,23 @@ def _shown(real: str) -> str:
     return Path(real).name
 
 
+_OWN_MEMORY = ("mem", "pagemap", "map_files")  # /proc/<pid>/...: the process's memory, raw
+
+
+def _raw_memory(path) -> str | None:
+    try:
+        text = _fspath(path)
+        parts = (os.fsdecode(text) if isinstance(text, bytes) else text).split("/")
+    except (TypeError, ValueError):
+        return None
+    return "/".join(parts[-2:]) if len(parts) >= 4 and parts[1] == "proc" and parts[3] in _OWN_MEMORY else None
+
+
 def _file_event(event, args):
+    raw = _raw_memory(args[0]) if args and not isinstance(args[0], int) and args[0] is not None else None
+    if raw is not None and student_on_stack(_getframe(2)):  # a way to write any object, as ctypes is
+        note("memory", raw)
+        raise Refused("memory", raw)
     real = _forbidden(args[0]) if args else None
     if real is None and event in ("os.link", "os.rename") and len(args) > 1:
         real = _forbidden(args[1])
@@ -629,6 +683,48 @@ def _code_event(event, args):
         raise Refused("reference", what)
 
 
+_REWRITABLE = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+
+
+def _rewrite_event(event, args):
+    """A function's code or defaults replaced by the submission's own code: it may do that to its
+    own functions only (the guard compares names, not what a function object runs)."""
+    if len(args) < 2 or args[1] not in _REWRITABLE:
+        return
+    frame = _getframe(2)  # the one that assigns (libraries set a lambda's defaults while importing)
+    if frame is None or _kind_of(frame) != "student":
+        return
+    try:
+        code = object.__getattribute__(args[0], "__code__")
+        mine = _kind_of_file(code.co_filename) == "student"
+    except Exception:
+        mine = False
+    if not mine:
+        what = f"{getattr(args[0], '__qualname__', '?')}.{args[1]}"
+        note("rewrite", what)
+        raise Refused("rewrite", what)
+
+
+def _compile_event(event, args):
+    """Code the submission makes may not carry the name of a reference or check file (the guard
+    tells whose a frame is by its file), nor come from marshal's bytes, where the name is unseen."""
+    if event == "marshal.loads":
+        frame = _getframe(2)
+        if frame is not None and _kind_of(frame) == "student":
+            note("rewrite", "marshal.loads")
+            raise Refused("rewrite", "marshal.loads")
+        return
+    filename = args[1] if len(args) > 1 else None
+    if isinstance(filename, bytes):
+        filename = os.fsdecode(filename)
+    if not isinstance(filename, str) or _kind_of_file(filename) not in ("ref", "check"):
+        return
+    if student_on_stack(_getframe(2)):
+        what = f"code named after {Path(filename).name}"
+        note("rewrite", what)
+        raise Refused("rewrite", what)
+
+
 def _trace_event(event, args):
     """A trace or profile function receives every frame (the checks' too, and what the reference
     returns): not while the submission runs."""
@@ -664,6 +760,8 @@ _EVENTS = {
     "os.kill": _kill_event, "os.killpg": _kill_event, "signal.pthread_kill": _kill_event,
     "gc.get_objects": _gc_event, "gc.get_referrers": _gc_event, "gc.get_referents": _gc_event,
     "sys._getframe": _frame_event, "sys._current_frames": _frame_event, "object.__getattr__": _frame_event,
+    "object.__setattr__": _rewrite_event, "compile": _compile_event, "code.__new__": _compile_event,
+    "marshal.loads": _compile_event,
     "function.__new__": _code_event, "exec": _code_event, "sys.settrace": _trace_event,
     "sys.setprofile": _trace_event, "sys.monitoring.register_callback": _trace_event,
     "ctypes.dlopen": _ctypes_event, "ctypes.dlsym": _ctypes_event, "ctypes.call_function": _ctypes_event,
@@ -680,6 +778,8 @@ def _audit(event, args):
     if handler is None or _C.impl_root is None:
         return
     if event == "object.__getattr__" and (len(args) < 2 or args[1] not in _WATCHED_ATTRS):
+        return
+    if event == "object.__setattr__" and (len(args) < 2 or args[1] not in _REWRITABLE):
         return
     ident = _get_ident()
     if ident in _BUSY:

@@ -17,7 +17,10 @@ import sys
 import types
 from pathlib import Path
 
+from grading.sandbox import writes as _writes
+
 _MISSING = object()
+_getframe = sys._getframe
 _FunctionType = types.FunctionType
 _ModuleType = types.ModuleType
 _type = type
@@ -46,6 +49,13 @@ _DATA_DUNDERS = frozenset({"__module__", "__qualname__", "__doc__", "__dict__", 
 _NN_MODULE_SKIP = _CLASS_SKIP | {"__init__", "__setstate__", "___needs_generation_tag_patch"}
 
 
+def _by_student() -> bool:
+    """Whether a frame of the submission is on the stack of whoever asks the guard to write."""
+    from grading.sandbox import containment
+
+    return containment.student_on_stack(_getframe(2))
+
+
 def _library_dirs() -> tuple[str, ...]:
     """Where installed code lives (the standard library, site-packages, torch itself)."""
     import sysconfig
@@ -69,17 +79,19 @@ def _mutable_class(cls) -> bool:
 class Guard:
     """Snapshots of module namespaces and class dictionaries; `changed()` names replacements."""
 
-    def __init__(self):
+    def __init__(self, watch_writes: bool = True):
         self._modules: list[tuple[types.ModuleType, str, dict]] = []
         self._classes: list[tuple[type, str, dict, frozenset | None, frozenset]] = []
         self._seen: set[int] = set()
         self._library_dirs = _library_dirs()
+        self._writes = _writes.watcher(_by_student) if watch_writes and _writes.available() else None
 
     # ------------------------------------------------------------ building
 
     def module(self, mod, label: str | None = None, names=None, classes: bool = True,
-               additions: bool = False) -> None:
-        """Guard the functions, classes and submodules bound in `mod` (or only `names`)."""
+               additions: bool = False, strict: bool = False) -> None:
+        """Guard the functions, classes and submodules bound in `mod` (or only `names`); `strict`:
+        nothing at all may change in it (writes.py), as in the grader's and the checks' modules."""
         if mod is None or id(mod) in self._seen:
             return
         self._seen.add(id(mod))
@@ -89,12 +101,25 @@ class Guard:
         keys = names if names is not None else [k for k, v in list(namespace.items()) if _guardable(v)]
         snapshot = {k: namespace.get(k, _MISSING) for k in keys if k not in skip}
         self._modules.append((mod, label, snapshot))
+        self.watch(label, namespace, strict, skip)
         if classes:
+            state = namespace.get("__unwatched__", ())  # classes the module keeps its state in
             for name, value in snapshot.items():
                 if _isinstance(value, type) and getattr(value, "__module__", None) == mod.__name__:
-                    self.cls(value, f"{label}.{name}", additions=additions)
+                    self.cls(value, f"{label}.{name}", additions=additions, strict=strict, watch=name not in state)
 
-    def cls(self, cls: type, label: str | None = None, additions: bool = False, skip=_CLASS_SKIP) -> None:
+    def tables(self, mod) -> None:
+        """Watch the dicts, lists and sets `mod` binds at module level (a check's cases)."""
+        if self._writes is not None:
+            self._writes.add_tables(mod.__name__, mod.__dict__)
+
+    def watch(self, label: str, namespace, strict: bool = True, skip=()) -> None:
+        """Watch writes to `namespace` (a dict, list or set; writes.py)."""
+        if self._writes is not None:
+            self._writes.add(label, namespace, strict, skip)
+
+    def cls(self, cls: type, label: str | None = None, additions: bool = False, skip=_CLASS_SKIP,
+            strict: bool = False, watch: bool = True) -> None:
         """Guard every entry of a class's own dictionary (and, if asked, against new entries)."""
         if id(cls) in self._seen or not _mutable_class(cls):
             return
@@ -104,6 +129,8 @@ class Guard:
         snapshot = {k: v for k, v in namespace.items() if _guardable(v)}  # methods, not counters
         known = frozenset(namespace) if additions else None
         self._classes.append((cls, label, snapshot, known, frozenset(skip)))
+        if watch:
+            self.watch(label, _writes.class_dict(cls), strict, skip)
 
     # ------------------------------------------------------------ checking
 
@@ -184,6 +211,29 @@ class Guard:
                     except (TypeError, AttributeError):
                         pass
 
+    def settle(self) -> None:
+        """From now on, `written()` compares with the namespaces as they are now."""
+        if self._writes is not None:
+            self._writes.settle()
+
+    def written(self) -> tuple[list[str], list[str]]:
+        """Since `settle()`: (names changed where nothing may change, now put back; namespaces
+        written and put back as they were)."""
+        return self._writes.look() if self._writes is not None else ([], [])
+
+    def looker(self):
+        """`written`, as a closure that no later rebinding of this class changes (the worker's loop
+        keeps it from before the submission loads)."""
+        return self._writes.look if self._writes is not None else (lambda: ([], []))
+
+    def store(self, namespace, key, value) -> None:
+        """`namespace[key] = value` by the grader's own code in a watched namespace (refused, and
+        reported as tampering, when the submission's code calls it)."""
+        if self._writes is not None:
+            self._writes.store(namespace, key, value)
+        else:
+            namespace[key] = value
+
     def check_and_restore(self) -> list[str]:
         found = self.changed()
         if found:
@@ -200,13 +250,15 @@ _OTHER_MODULES = ("builtins", "math", "operator", "random", "copy", "numpy", "nu
 _PREFIXES = ("_pytest.", "pluggy", "grading")
 
 
-def build(check_modules=()) -> Guard:
-    """A guard over what checks and pytest rely on; call before any student code is imported."""
+def build(check_modules=(), watch_writes: bool = True) -> Guard:
+    """A guard over what checks and pytest rely on; call before any student code is imported.
+    `watch_writes` off: only names are compared (recording, where the grader's recorder patches
+    and restores torch's classes itself, and grades only the kit's own code)."""
     import numpy.testing  # noqa: F401  (guarded below; imported lazily by numpy otherwise)
     import torch
     import torch.testing  # noqa: F401
 
-    guard = Guard()
+    guard = Guard(watch_writes)
     for name in _TORCH_MODULES + _OTHER_MODULES:
         mod = sys.modules.get(name)
         if mod is not None:
@@ -228,21 +280,25 @@ def build(check_modules=()) -> Guard:
                 guard.cls(value, f"torch.utils.data.{name}")
     for name, mod in sorted(sys.modules.items()):
         if mod is not None and name.startswith(_PREFIXES):
-            guard.module(mod, additions=True)  # a class of pytest's or the grader's gains nothing at run time
+            guard.module(mod, additions=True, strict=name.startswith("grading"))  # a class of pytest's or the grader's gains nothing at run time
+            if name.startswith("grading"):
+                guard.tables(mod)
     for mod in check_modules:
-        guard.module(mod)
+        guard.module(mod, strict=True)
+        guard.tables(mod)
+    guard.settle()
     return guard
 
 
-_ACTIVE: list[Guard] = []
+# Told when a check ends with something tampered with: a worker asks for a fresh process for the
+# module's next check, so nothing the submission gathered meanwhile (a check's answers, caught by
+# a function it slipped in) outlives the check.
+TAMPER_HOOKS: list = []
 
 
-def activate(guard: Guard | None) -> None:
-    _ACTIVE[:] = [guard] if guard is not None else []
-
-
-def active() -> Guard | None:
-    return _ACTIVE[0] if _ACTIVE else None
+def tampered() -> None:
+    for hook in list(TAMPER_HOOKS):
+        hook()
 
 
 def describe(names: list[str], limit: int = 4) -> str:

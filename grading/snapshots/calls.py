@@ -174,6 +174,9 @@ def version_note(check_folder: Path) -> Text | None:
 
 # ---------------------------------------------------------------- the running check
 
+__unwatched__ = ("_Current",)  # rewritten before and during every check (grading/sandbox/writes.py)
+
+
 class _Current:
     node: str | None = None
     module: str | None = None
@@ -547,9 +550,9 @@ class RecordingRoot:
 class Store:
     """One check module's snapshot file, indexed."""
 
-    def __init__(self, path: Path, check_file: Path | None):
+    def __init__(self, path: Path, check_file: Path | None, answers: dict | None = None):
         self.path = path
-        data = torch.load(io.BytesIO(containment.secret_bytes(path)), weights_only=True)
+        data = torch.load(io.BytesIO(containment.secret_bytes(path, answers)), weights_only=True)
         self.header = data["header"]
         self.names = data["names"]
         self.classes = data["classes"]
@@ -700,10 +703,11 @@ class _ReplayedFunction:
 class SnapshotRoot:
     """The reference answered from checks/snapshots/ (one file per check module)."""
 
-    def __init__(self, impl=None, label: str = "snapshots"):
+    def __init__(self, impl=None, label: str = "snapshots", answers: dict | None = None):
         self.path = Path(label)
         self.role = "ref"
         self.impl = impl
+        self._answers = answers  # read ahead of hiding (grading/engine/isolation.py), handed over once
         self._stores: dict = {}
         self._objects: dict = {}
         self._namespaces: dict = {}
@@ -712,9 +716,9 @@ class SnapshotRoot:
         module, folder = _Current.module, _Current.folder
         if module not in self._stores:
             path = path_for(folder, module)
-            if not containment.secret_is_file(path):
+            if not containment.secret_is_file(path, self._answers):
                 _raise("error", MISSING.format(file=f"checks/{FOLDER}/{path.name}"))
-            self._stores[module] = Store(path, folder.parent / f"test_{module}.py")
+            self._stores[module] = Store(path, folder.parent / f"test_{module}.py", self._answers)
         store = self._stores[module]
         if store.stale:
             _raise("error", STALE.format(file=f"checks/{FOLDER}/{path_for(folder, module).name}"))

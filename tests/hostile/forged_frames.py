@@ -2,12 +2,12 @@
 claims to be a check file's. `gradients`: the reference's module is in sys.modules (live).
 `gradient_descent`: traceback.walk_stack hands over the stack's frames, the check's among them.
 Either way the call is made by a function compiled under the check file's name, so a guard that
-asks only "whose is the nearest frame" sees a check."""
+asks only "whose is the nearest frame" sees a check (such code is now refused when it is compiled)."""
 import sys
 import traceback
 from pathlib import Path
 
-HOSTILE = {"gradients": ("cheated", "reference"), "gradient_descent": ("cheated", "call stack")}
+HOSTILE = {"gradients": ("cheated", "code named after"), "gradient_descent": ("cheated", "call stack")}
 
 
 def _check_file() -> str:

@@ -7,11 +7,13 @@ HOSTILE = {"gradients": ("error", "nothing read ahead"), "gradient_descent": ("e
 
 
 def _reference() -> dict:
-    for path, content in dict(containment._C.secrets).items():
-        if path.endswith("ex01_autograd.py"):
-            namespace = {"__name__": "copied"}
-            exec(compile(content, "<copied>", "exec"), namespace)
-            return namespace
+    for place in (vars(containment), vars(containment._C)):
+        for value in list(place.values()):
+            for path, content in list(value.items()) if isinstance(value, dict) else ():
+                if isinstance(path, str) and path.endswith("ex01_autograd.py") and isinstance(content, bytes):
+                    namespace = {"__name__": "copied"}
+                    exec(compile(content, "<copied>", "exec"), namespace)
+                    return namespace
     raise LookupError("nothing read ahead holds the reference")
 
 
