@@ -8,6 +8,7 @@ import subprocess
 
 # Taken at import, before any submission's code could replace them.
 _killpg, _kill = getattr(os, "killpg", None), os.kill
+_RUNNING: set = set()  # children started by run() that have not ended
 
 
 def kill_group(pid: int) -> None:
@@ -35,9 +36,25 @@ def run(cmd: list[str], *, timeout: float, **popen) -> subprocess.CompletedProce
     it forked keeps running. Raises subprocess.TimeoutExpired as subprocess.run does."""
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           start_new_session=True, **popen) as proc:
+        _RUNNING.add(proc.pid)
         try:
             out, err = proc.communicate(timeout=timeout)
         except BaseException:
             stop(proc)
             raise
+        finally:
+            _RUNNING.discard(proc.pid)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def stop_children_on_terminate() -> None:
+    """Make a SIGTERM (a CI step's timeout, `timeout`) end the children run() started, wherever they
+    are waited on: Python's default SIGTERM ends this process without running any `finally`, and
+    the children, in sessions of their own, would go on (a killed `tocha snapshot` left its
+    recording runs busy). Call from the main thread."""
+    def terminate(signum, _frame):
+        for pid in list(_RUNNING):
+            kill_group(pid)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)

@@ -229,6 +229,7 @@ def _run(args) -> int:
     if not (kit / "solutions").is_dir():
         print(NO_SOLUTIONS.get(lang))
         return 2
+    processes.stop_children_on_terminate()
     return record(kit, modules, mutants=not args.no_mutants, jobs=args.jobs)
 
 
