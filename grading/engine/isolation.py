@@ -683,9 +683,7 @@ def _watch(config):
 def _tampered(record: dict, changed: list, put_back: list) -> dict:
     if record.get("status") not in ("passed", "failed", "skipped"):
         return record
-    text = (notices.TAMPERED.format(names=guard.describe(changed)) if changed
-            else notices.TAMPERED_PUT_BACK.format(names=guard.describe(put_back)))
-    return {**record, "status": "error", "message": text.as_dict()}
+    return {**record, "status": "error", "message": guard.tampered_text(changed, put_back).as_dict()}
 
 
 def _token() -> str:

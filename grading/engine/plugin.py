@@ -240,9 +240,7 @@ def _fixed_seed_and_clean_state(request):
     if request.node.get_closest_marker("item") is None:
         yield
         return
-    from grading.sandbox import containment
-    from grading.sandbox import state
-
+    from grading.sandbox import containment, state
     from grading.snapshots import calls as snapshot
 
     swapped = request.node.get_closest_marker("with_reference")
@@ -280,7 +278,6 @@ def pytest_runtest_makereport(item, call):
     marker = item.get_closest_marker("item")
     if marker is None or not (call.when == "call" or (call.when == "setup" and call.excinfo is not None)):
         return None
-    from grading import notices
     from grading.sandbox import containment
 
     cheat = containment.take()  # first: it looks at the reference's guards before anything is put back
@@ -304,10 +301,9 @@ def pytest_runtest_makereport(item, call):
     noted = snapshot.take_problem(excinfo.value if excinfo is not None else None)
     if noted is not None and status != "timed out":
         status, message = noted
-    if replaced and status in ("passed", "failed", "skipped"):
-        status, message = "error", notices.TAMPERED.format(names=_guard.describe(replaced))
-    elif put_back and status in ("passed", "failed", "skipped"):
-        status, message = "error", notices.TAMPERED_PUT_BACK.format(names=_guard.describe(put_back))
+    tampered = _guard.tampered_text(replaced, put_back)
+    if tampered is not None and status in ("passed", "failed", "skipped"):
+        status, message = "error", tampered
     if cheat is not None:  # noted when it happened: whatever the submission did afterwards
         status, message = "cheated", containment.cheated_text(*cheat)
     record = new_record(item, status, message.as_dict() if message else None, call.duration)

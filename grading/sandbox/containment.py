@@ -281,6 +281,12 @@ def note(kind: str, what: str) -> None:
                 pass
 
 
+def _caught(kind: str, what: str) -> Refused:
+    """Noted as cheating now (the grading process hears at once), and the error to raise."""
+    note(kind, what)
+    return Refused(kind, what)
+
+
 def cheated_text(kind: str, what: str) -> Text:
     return CHEATED.get(kind, CHEATED["reference"]).format(what=what)
 
@@ -368,13 +374,11 @@ def guard_reference(module: str, name: str, frame) -> None:
     if _C.report is None and _C.impl_root is None:
         return
     if _foreign_thread():
-        note("reference", name)
-        raise Refused("reference", name)
+        raise _caught("reference", name)
     if (module, name) in _C.sanctioned or _within_reference(frame):
         return
     if student_on_stack(frame):  # anywhere below: a check's helper the submission calls is no excuse
-        note("reference", name)
-        raise Refused("reference", name)
+        raise _caught("reference", name)
 
 
 def borrowed(value) -> tuple[str, str] | None:
@@ -409,8 +413,7 @@ def refuse_borrowed(value):
     "cheated", noted at once)."""
     found = borrowed(value)  # a replayed class knows its name, not its module: the name decides
     if found is not None and found[1] not in {name for _, name in _C.sanctioned}:
-        note("borrowed", found[1])
-        raise Refused("borrowed", found[1])
+        raise _caught("borrowed", found[1])
     return value
 
 
@@ -603,8 +606,7 @@ def _raw_memory(path) -> str | None:
 def _file_event(event, args):
     raw = _raw_memory(args[0]) if args and not isinstance(args[0], int) and args[0] is not None else None
     if raw is not None and student_on_stack(_getframe(2)):  # a way to write any object, as ctypes is
-        note("memory", raw)
-        raise Refused("memory", raw)
+        raise _caught("memory", raw)
     real = _forbidden(args[0]) if args else None
     if real is None and event in ("os.link", "os.rename") and len(args) > 1:
         real = _forbidden(args[1])
@@ -612,8 +614,7 @@ def _file_event(event, args):
     # reference's own code, called through a check's swap, may read its file (a warning it raises
     # shows its source line through linecache).
     if real is not None and nearest(_getframe(2)) == "student":
-        note("files", _shown(real))
-        raise Refused("files", _shown(real))
+        raise _caught("files", _shown(real))
 
 
 def _process_event(event, args):
@@ -629,8 +630,7 @@ def _kill_event(event, args):
 
 def _gc_event(event, args):
     if student_on_stack(_getframe(2)):
-        note("memory", event)
-        raise Refused("memory", event)
+        raise _caught("memory", event)
 
 
 # A frame object reached through a traceback or a generator. Python 3.11 raises no audit event for
@@ -663,8 +663,7 @@ def _frame_event(event, args):
     if what in _CODE_ATTRS:
         _code_event(event, args)
     elif _asked_by_student(_getframe(2)):
-        note("frames", what)
-        raise Refused("frames", what)
+        raise _caught("frames", what)
 
 
 def _code_event(event, args):
@@ -679,8 +678,7 @@ def _code_event(event, args):
         code = args[0] if args else None
     if id(code) in _REFERENCE_CODE and student_on_stack(_getframe(2)):
         what = getattr(code, "co_name", "?")
-        note("reference", what)
-        raise Refused("reference", what)
+        raise _caught("reference", what)
 
 
 _REWRITABLE = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
@@ -689,10 +687,7 @@ _REWRITABLE = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 def _rewrite_event(event, args):
     """A function's code or defaults replaced by the submission's own code: it may do that to its
     own functions only (the guard compares names, not what a function object runs)."""
-    if len(args) < 2 or args[1] not in _REWRITABLE:
-        return
-    frame = _getframe(2)  # the one that assigns (libraries set a lambda's defaults while importing)
-    if frame is None or _kind_of(frame) != "student":
+    if not _asked_by_student(_getframe(2)):  # the one that assigns (libraries set a lambda's defaults while importing)
         return
     try:
         code = object.__getattribute__(args[0], "__code__")
@@ -701,18 +696,15 @@ def _rewrite_event(event, args):
         mine = False
     if not mine:
         what = f"{getattr(args[0], '__qualname__', '?')}.{args[1]}"
-        note("rewrite", what)
-        raise Refused("rewrite", what)
+        raise _caught("rewrite", what)
 
 
 def _compile_event(event, args):
     """Code the submission makes may not carry the name of a reference or check file (the guard
     tells whose a frame is by its file), nor come from marshal's bytes, where the name is unseen."""
     if event == "marshal.loads":
-        frame = _getframe(2)
-        if frame is not None and _kind_of(frame) == "student":
-            note("rewrite", "marshal.loads")
-            raise Refused("rewrite", "marshal.loads")
+        if _asked_by_student(_getframe(2)):
+            raise _caught("rewrite", "marshal.loads")
         return
     filename = args[1] if len(args) > 1 else None
     if isinstance(filename, bytes):
@@ -721,8 +713,7 @@ def _compile_event(event, args):
         return
     if student_on_stack(_getframe(2)):
         what = f"code named after {Path(filename).name}"
-        note("rewrite", what)
-        raise Refused("rewrite", what)
+        raise _caught("rewrite", what)
 
 
 def _trace_event(event, args):

@@ -20,7 +20,6 @@ from pathlib import Path
 from grading.sandbox import writes as _writes
 
 _MISSING = object()
-_getframe = sys._getframe
 _FunctionType = types.FunctionType
 _ModuleType = types.ModuleType
 _type = type
@@ -47,13 +46,6 @@ _DATA_DUNDERS = frozenset({"__module__", "__qualname__", "__doc__", "__dict__", 
                            "__static_attributes__", "__match_args__", "__dataclass_fields__",
                            "__dataclass_params__"})
 _NN_MODULE_SKIP = _CLASS_SKIP | {"__init__", "__setstate__", "___needs_generation_tag_patch"}
-
-
-def _by_student() -> bool:
-    """Whether a frame of the submission is on the stack of whoever asks the guard to write."""
-    from grading.sandbox import containment
-
-    return containment.student_on_stack(_getframe(2))
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -84,7 +76,7 @@ class Guard:
         self._classes: list[tuple[type, str, dict, frozenset | None, frozenset]] = []
         self._seen: set[int] = set()
         self._library_dirs = _library_dirs()
-        self._writes = _writes.watcher(_by_student) if watch_writes and _writes.available() else None
+        self._writes = _writes.watcher() if watch_writes and _writes.available() else None
 
     # ------------------------------------------------------------ building
 
@@ -226,14 +218,6 @@ class Guard:
         keeps it from before the submission loads)."""
         return self._writes.look if self._writes is not None else (lambda: ([], []))
 
-    def store(self, namespace, key, value) -> None:
-        """`namespace[key] = value` by the grader's own code in a watched namespace (refused, and
-        reported as tampering, when the submission's code calls it)."""
-        if self._writes is not None:
-            self._writes.store(namespace, key, value)
-        else:
-            namespace[key] = value
-
     def check_and_restore(self) -> list[str]:
         found = self.changed()
         if found:
@@ -304,3 +288,14 @@ def tampered() -> None:
 def describe(names: list[str], limit: int = 4) -> str:
     shown = ", ".join(f"`{n}`" for n in names[:limit])
     return shown + (f" (+{len(names) - limit})" if len(names) > limit else "")
+
+
+def tampered_text(replaced: list[str], put_back: list[str]):
+    """The hint of a check in which the submission replaced names (or wrote and put back), else None."""
+    from grading import notices
+
+    if replaced:
+        return notices.TAMPERED.format(names=describe(replaced))
+    if put_back:
+        return notices.TAMPERED_PUT_BACK.format(names=describe(put_back))
+    return None

@@ -16,8 +16,8 @@ CPython gives every dict a version tag that changes on every write to it (PEP 50
 * a namespace whose tag moved while it looks the same as before was written and put back: that is
   tampering, wherever it happened;
 * a namespace of the checks or of the grader (`strict`: nothing writes to those while a check
-  runs, except the grader through `store`) must not change at all, except by gaining a submodule
-  that was imported; what changed there is put back;
+  runs; the few the grader itself writes are named in their module's `__unwatched__`) must not
+  change at all, except by gaining a submodule that was imported; what changed there is put back;
 * the check modules' and the grader's module-level tables (dicts, lists and sets, and those nested
   in them) are strict too; lists and sets, which have no tag, are compared item by item.
 
@@ -84,18 +84,17 @@ def class_dict(cls: type) -> dict | None:
     return found[0] if len(found) == 1 else None
 
 
-def watcher(by_student) -> types.SimpleNamespace:
+def watcher() -> types.SimpleNamespace:
     """A fresh watcher: `add(label, dict, strict, skip)`, `add_tables(label, namespace)`,
-    `settle()` (take every namespace as it is now), `look()` -> (names changed where nothing may
-    change, now put back; namespaces written and put back by the writer), and `store(namespace,
-    key, value)`, the grader's own write to a strict namespace, refused when `by_student()`."""
+    `settle()` (take every namespace as it is now) and `look()` -> (names changed where nothing may
+    change, now put back; namespaces written and put back by the writer)."""
     # Everything the closures use is bound here, out of reach of a submission that rebinds names.
     isinstance_, len_, id_, dict_, tuple_, set_, list_, zip_, any_, map_, repr_ = (
         isinstance, len, id, dict, tuple, set, list, zip, any, map, repr)
     ModuleType, missing, tag_view, any_module = types.ModuleType, object(), _tag_view, _ANY_MODULE
     watched: list = []   # [label, object, tag view or None, strict, skip, copy, tag]
     by_id: dict = {}
-    pending: tuple = ([], [])
+    pending: tuple = ([], [])  # what `judge` found, until `look` returns it
 
     def settle_one(w) -> None:
         obj = w[1]
@@ -190,15 +189,4 @@ def watcher(by_student) -> types.SimpleNamespace:
         pending[1].clear()
         return changed, put
 
-    def store(namespace, key, value) -> None:
-        w = by_id.get(id_(namespace))
-        if w is not None and by_student():
-            pending[0].append(f"{w[0]}.{key}")  # the submission called this itself
-            return
-        if w is not None and moved(w):
-            judge(w)
-        namespace[key] = value
-        if w is not None:
-            settle_one(w)
-
-    return types.SimpleNamespace(add=add, add_tables=add_tables, settle=settle, look=look, store=store)
+    return types.SimpleNamespace(add=add, add_tables=add_tables, settle=settle, look=look)
